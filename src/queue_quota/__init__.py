@@ -1,0 +1,53 @@
+"""queue_quota: daily quotas instead of physical queues.
+
+A citizen registers online and is given a queue number and the day they will be served;
+each day takes at most N online registrants and M walk-ins; weekends, holidays and cuti
+bersama are skipped; no day is ever overbooked, whatever the number of processes.
+"""
+
+from .calendar import WorkingCalendar
+from .capacity import CapacityCalendar
+from .errors import (
+    AlreadyBooked,
+    BookingNotFound,
+    ConfigurationError,
+    DayClosed,
+    InvalidTicket,
+    InvalidTransition,
+    OutsideBookingWindow,
+    OutsideServiceHours,
+    QueueQuotaError,
+    QuotaExhausted,
+    RefusalError,
+    StorageError,
+    UnknownChannel,
+)
+from .models import Booking, BookingStatus, DayAvailability
+from .office import Office
+from .scheduler import Scheduler
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "AlreadyBooked",
+    "Booking",
+    "BookingNotFound",
+    "BookingStatus",
+    "CapacityCalendar",
+    "ConfigurationError",
+    "DayAvailability",
+    "DayClosed",
+    "InvalidTicket",
+    "InvalidTransition",
+    "Office",
+    "OutsideBookingWindow",
+    "OutsideServiceHours",
+    "QueueQuotaError",
+    "QuotaExhausted",
+    "RefusalError",
+    "Scheduler",
+    "StorageError",
+    "UnknownChannel",
+    "WorkingCalendar",
+    "__version__",
+]

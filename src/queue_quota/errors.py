@@ -1,0 +1,198 @@
+"""The one error hierarchy of queue_quota.
+
+Every error carries a stable ``code`` (a short snake_case string) that applications can
+switch on and that never changes between releases::
+
+    QueueQuotaError                      queue_quota_error
+    ├── RefusalError                     (a request the office says "no" to)
+    │   ├── QuotaExhausted               quota_exhausted
+    │   ├── DayClosed                    day_closed
+    │   ├── OutsideServiceHours          outside_service_hours
+    │   ├── OutsideBookingWindow         outside_booking_window
+    │   └── AlreadyBooked                already_booked
+    ├── BookingNotFound                  booking_not_found   (also a LookupError)
+    ├── InvalidTransition                invalid_transition
+    ├── InvalidTicket                    invalid_ticket
+    ├── ConfigurationError               configuration_error (also a ValueError)
+    │   └── UnknownChannel               unknown_channel
+    └── StorageError                     storage_error
+
+Refusals are the answers a citizen sees ("the day is full, come back on ..."); the command
+line exits with status 1 on them. ``ConfigurationError`` is bad input from the program or
+an office file, raised before anything is written.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+__all__ = [
+    "AlreadyBooked",
+    "BookingNotFound",
+    "ConfigurationError",
+    "DayClosed",
+    "InvalidTicket",
+    "InvalidTransition",
+    "OutsideBookingWindow",
+    "OutsideServiceHours",
+    "QueueQuotaError",
+    "QuotaExhausted",
+    "RefusalError",
+    "StorageError",
+    "UnknownChannel",
+]
+
+
+class QueueQuotaError(Exception):
+    """Root of every error raised by queue_quota."""
+
+    code: ClassVar[str] = "queue_quota_error"
+
+    def __init__(self, message: str = "", **details: Any) -> None:
+        super().__init__(message or self.__class__.__name__)
+        self.message = message or self.__class__.__name__
+        self.details: dict[str, Any] = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class RefusalError(QueueQuotaError):
+    """A well-formed request that the office's rules refuse."""
+
+    code: ClassVar[str] = "refused"
+
+
+class QuotaExhausted(RefusalError):
+    """No place left on the requested day, or on any day in the booking window.
+
+    ``next_available`` is the next day with room on the same channel (``None`` if there is
+    none in the window); ``alternatives`` maps other channels to their earliest day.
+    """
+
+    code: ClassVar[str] = "quota_exhausted"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        channel: str | None = None,
+        day: date | None = None,
+        next_available: date | None = None,
+        alternatives: dict[str, date] | None = None,
+    ) -> None:
+        super().__init__(message or "no place left", channel=channel, day=day)
+        self.channel = channel
+        self.day = day
+        self.next_available = next_available
+        self.alternatives: dict[str, date] = dict(alternatives or {})
+
+
+class DayClosed(RefusalError):
+    """The office is closed on that day (``reason`` says why)."""
+
+    code: ClassVar[str] = "day_closed"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        day: date | None = None,
+        reason: str | None = None,
+        next_available: date | None = None,
+    ) -> None:
+        super().__init__(message or "the office is closed", day=day, reason=reason)
+        self.day = day
+        self.reason = reason
+        self.next_available = next_available
+
+
+class OutsideServiceHours(RefusalError):
+    """A walk-in outside the channel's opening hours."""
+
+    code: ClassVar[str] = "outside_service_hours"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        opens: Any = None,
+        closes: Any = None,
+        next_available: date | None = None,
+    ) -> None:
+        super().__init__(message or "outside service hours", opens=opens, closes=closes)
+        self.opens = opens
+        self.closes = closes
+        self.next_available = next_available
+
+
+class OutsideBookingWindow(RefusalError):
+    """A requested day before the earliest bookable day or beyond the horizon."""
+
+    code: ClassVar[str] = "outside_booking_window"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        day: date | None = None,
+        earliest: date | None = None,
+        latest: date | None = None,
+    ) -> None:
+        super().__init__(
+            message or "outside the booking window", day=day, earliest=earliest, latest=latest
+        )
+        self.day = day
+        self.earliest = earliest
+        self.latest = latest
+
+
+class AlreadyBooked(RefusalError):
+    """The citizen already holds the allowed number of active bookings on the channel."""
+
+    code: ClassVar[str] = "already_booked"
+
+    def __init__(self, message: str = "", *, channel: str | None = None, limit: int = 1) -> None:
+        super().__init__(message or "already booked", channel=channel, limit=limit)
+        self.channel = channel
+        self.limit = limit
+
+
+class BookingNotFound(QueueQuotaError, LookupError):
+    """No booking with that id (or ticket) exists in this office."""
+
+    code: ClassVar[str] = "booking_not_found"
+
+
+class InvalidTransition(QueueQuotaError):
+    """The booking's status does not allow the operation (e.g. a second check-in)."""
+
+    code: ClassVar[str] = "invalid_transition"
+
+
+class InvalidTicket(QueueQuotaError):
+    """A ticket that is malformed, forged, altered, or issued by another office."""
+
+    code: ClassVar[str] = "invalid_ticket"
+
+
+class ConfigurationError(QueueQuotaError, ValueError):
+    """Bad configuration or bad input, refused before anything is written."""
+
+    code: ClassVar[str] = "configuration_error"
+
+
+class UnknownChannel(ConfigurationError):
+    """The office has no policy for that channel."""
+
+    code: ClassVar[str] = "unknown_channel"
+
+
+class StorageError(QueueQuotaError):
+    """The storage failed (driver error, lost connection, corrupt data).
+
+    The original driver exception is chained as ``__cause__``.
+    """
+
+    code: ClassVar[str] = "storage_error"

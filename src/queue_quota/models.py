@@ -1,0 +1,150 @@
+"""Value types: bookings, their status, availability of a day, and storage requests.
+
+All are frozen `attrs` classes: safe to share between threads and to cache.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import attrs
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "Booking",
+    "BookingStatus",
+    "DayAvailability",
+    "Reservation",
+    "Slot",
+]
+
+
+class BookingStatus(enum.StrEnum):
+    """Where a booking is in its life.
+
+    ``BOOKED`` and ``CHECKED_IN`` hold a place on their day; ``CANCELLED`` and ``NO_SHOW``
+    do not count towards a citizen's limit. A cancelled booking's place is freed; its queue
+    number is never given to anyone else.
+    """
+
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: The statuses that hold a place on the booking's day.
+ACTIVE_STATUSES: frozenset[BookingStatus] = frozenset(
+    {BookingStatus.BOOKED, BookingStatus.CHECKED_IN}
+)
+
+
+@attrs.frozen(kw_only=True)
+class Booking:
+    """A place in the queue of one channel on one day.
+
+    Attributes:
+        id: Opaque, unguessable booking id (16 characters of Crockford base32).
+        office_id: The office that issued it.
+        channel: The policy's channel (``"online"``, ``"walk_in"``, ...).
+        day: The local day the citizen is served.
+        number: Queue number, from 1 per (office, channel, day), never reused that day.
+        label: What is printed and called out: ``f"{prefix}-{number:03d}"``, e.g. ``"A-007"``.
+        status: A `BookingStatus`.
+        citizen_ref: Keyed hash of the citizen's ID (never the ID itself), or ``None``
+            for an anonymous walk-in.
+        created_at: When it was first booked (aware, UTC).
+        ticket: Signed code for the citizen (QR code or typed); carries no personal data.
+        idempotency_key: The key the booking was made with, if any.
+    """
+
+    id: str
+    office_id: str
+    channel: str
+    day: date
+    number: int
+    label: str
+    status: BookingStatus
+    citizen_ref: str | None
+    created_at: datetime
+    ticket: str
+    idempotency_key: str | None = None
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the booking holds a place on its day."""
+        return self.status in ACTIVE_STATUSES
+
+
+@attrs.frozen
+class DayAvailability:
+    """Capacity and use of one channel on one day.
+
+    A closed day has ``capacity == remaining == 0`` and says why in ``closed_reason``.
+    """
+
+    day: date
+    capacity: int
+    booked: int
+    remaining: int
+    closed_reason: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the office serves this channel on that day at all."""
+        return self.closed_reason is None
+
+
+@attrs.frozen
+class Slot:
+    """A candidate day for a reservation and its capacity on the channel."""
+
+    day: date
+    capacity: int
+
+
+@attrs.frozen(kw_only=True)
+class Reservation:
+    """Everything a storage needs to reserve one place atomically.
+
+    The storage books the **first** slot in ``slots`` that has room and is not closed in
+    the storage's own closures, all in one atomic operation, after checking the
+    idempotency key and the citizen's limit.
+
+    Attributes:
+        office_id: Office.
+        channel: Channel.
+        slots: Candidate days in order of preference, each with its capacity.
+        booking_id: The id to give the new booking.
+        ticket: The signed ticket to store with it.
+        prefix: Label prefix (``"A"`` makes ``"A-007"``).
+        citizen_ref: Keyed hash of the citizen, or ``None``.
+        per_citizen: Maximum active bookings of the citizen on the channel from
+            ``today`` on (``None``: no limit).
+        today: The office's local date (for the per-citizen limit).
+        created_at: Timestamp to store.
+        idempotency_key: A key that, if already used in this office, makes the storage
+            return that booking instead.
+    """
+
+    office_id: str
+    channel: str
+    slots: Sequence[Slot]
+    booking_id: str
+    ticket: str
+    prefix: str
+    citizen_ref: str | None
+    per_citizen: int | None
+    today: date
+    created_at: datetime
+    idempotency_key: str | None = None
+
+
+def make_label(prefix: str, number: int) -> str:
+    """Return the printed label of a queue number: ``make_label("A", 7) == "A-007"``."""
+    return f"{prefix}-{number:03d}"

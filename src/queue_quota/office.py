@@ -1,0 +1,81 @@
+"""`Office`: one service point with its calendar and its channels' policies."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from .calendar import WorkingCalendar
+from .errors import ConfigurationError, UnknownChannel
+from .policies.base import QuotaPolicy
+
+__all__ = ["Office"]
+
+_OFFICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+
+
+def _check_id(_: object, a: object, value: Any) -> None:
+    if not isinstance(value, str) or not _OFFICE_ID.match(value):
+        raise ConfigurationError(
+            "office id must be 1-64 letters, digits, '.', '_', ':' or '-', "
+            f"starting with a letter or digit, got {value!r}"
+        )
+
+
+def _check_calendar(_: object, a: object, value: Any) -> None:
+    if not isinstance(value, WorkingCalendar):
+        raise ConfigurationError(f"calendar must be a WorkingCalendar, got {type(value).__name__}")
+
+
+def _check_policies(_: object, a: object, value: tuple[QuotaPolicy, ...]) -> None:
+    if not value:
+        raise ConfigurationError("an office needs at least one policy")
+    channels: set[str] = set()
+    prefixes: set[str] = set()
+    for p in value:
+        if not isinstance(p, QuotaPolicy):
+            raise ConfigurationError(
+                f"{type(p).__name__} does not implement the QuotaPolicy protocol"
+            )
+        if p.channel in channels:
+            raise ConfigurationError(f"two policies share the channel {p.channel!r}")
+        if p.prefix in prefixes:
+            raise ConfigurationError(f"two policies share the label prefix {p.prefix!r}")
+        channels.add(p.channel)
+        prefixes.add(p.prefix)
+
+
+def _to_tuple(value: Sequence[QuotaPolicy]) -> tuple[QuotaPolicy, ...]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise ConfigurationError("policies must be a sequence of QuotaPolicy objects")
+    return tuple(value)
+
+
+@attrs.frozen
+class Office:
+    """An office: its id, its `WorkingCalendar`, and one policy per channel.
+
+    The order of ``policies`` is the service order of a day's manifest (e.g. online
+    registrants before walk-ins).
+    """
+
+    id: str = attrs.field(validator=_check_id)
+    calendar: WorkingCalendar = attrs.field(validator=_check_calendar)
+    policies: tuple[QuotaPolicy, ...] = attrs.field(converter=_to_tuple, validator=_check_policies)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channel names, in service order."""
+        return tuple(p.channel for p in self.policies)
+
+    def policy(self, channel: str) -> QuotaPolicy:
+        """The policy of ``channel``; `UnknownChannel` if the office has none."""
+        for p in self.policies:
+            if p.channel == channel:
+                return p
+        raise UnknownChannel(
+            f"office {self.id!r} has no channel {channel!r} (channels: {', '.join(self.channels)})"
+        )

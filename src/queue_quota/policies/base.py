@@ -1,0 +1,86 @@
+"""The `QuotaPolicy` protocol: how a channel decides where a request may go.
+
+A policy never counts bookings and never writes: it says which days a request may take,
+in order of preference, with each day's capacity, and refuses requests its rules exclude
+(closed day, outside opening hours, outside the booking window). The storage then takes the
+first of those days that still has room, atomically.
+
+Custom policies implement this protocol; nothing needs subclassing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import attrs
+
+if TYPE_CHECKING:
+    from ..calendar import WorkingCalendar
+
+__all__ = ["BookingRequest", "QuotaPolicy"]
+
+
+@attrs.frozen(kw_only=True)
+class BookingRequest:
+    """One request as a policy sees it.
+
+    Attributes:
+        channel: The channel asked for.
+        now: The moment of the request, in the office's time zone.
+        today: The office's local date at ``now``.
+        citizen_ref: Keyed hash of the citizen's ID, or ``None`` (anonymous).
+        preferred_date: A specific day asked for, or ``None`` for the earliest.
+    """
+
+    channel: str
+    now: datetime
+    today: date
+    citizen_ref: str | None = None
+    preferred_date: date | None = None
+
+
+@runtime_checkable
+class QuotaPolicy(Protocol):
+    """A channel's quota rules.
+
+    Attributes:
+        channel: The channel's name (``"online"``, ``"walk_in"``, ...), unique in an office.
+        prefix: Ticket label prefix: ``"A"`` gives labels ``"A-001"``, ``"A-002"``, ...
+        per_citizen: How many active bookings (booked or checked in, today or later) one
+            citizen may hold on the channel; ``None`` for no limit.
+        requires_citizen: Whether a request must name the citizen.
+    """
+
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def prefix(self) -> str: ...
+
+    @property
+    def per_citizen(self) -> int | None: ...
+
+    @property
+    def requires_citizen(self) -> bool: ...
+
+    def capacity_on(self, day: date) -> int:
+        """How many places the channel offers on ``day`` (the calendar decides if it is open)."""
+        ...
+
+    def booking_window(self, today: date, calendar: WorkingCalendar) -> tuple[date, date]:
+        """The first and last day (inclusive) a request made on ``today`` may take."""
+        ...
+
+    def admit(self, request: BookingRequest, calendar: WorkingCalendar) -> None:
+        """Raise a `RefusalError` if the rules exclude the request; return otherwise.
+
+        Called before anything is read or written; ``calendar`` includes closures made at
+        run time when the scheduler knows of them.
+        """
+        ...
+
+    def candidate_days(self, request: BookingRequest, calendar: WorkingCalendar) -> Iterable[date]:
+        """The days the request may take, in order of preference (working days only)."""
+        ...

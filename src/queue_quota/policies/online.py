@@ -1,0 +1,103 @@
+"""`OnlineQuota`: registrations ahead of time, on the earliest working day with room."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..capacity import CapacityCalendar
+from ..errors import DayClosed, OutsideBookingWindow
+from . import _validate
+from .base import BookingRequest
+
+if TYPE_CHECKING:
+    from ..calendar import WorkingCalendar
+
+__all__ = ["OnlineQuota"]
+
+
+def _capacity(value: int | CapacityCalendar) -> CapacityCalendar:
+    return CapacityCalendar.of(value)
+
+
+def _lead(_: object, a: object, v: Any) -> None:
+    _validate.non_negative_int("lead_days", v)
+
+
+def _horizon(_: object, a: object, v: Any) -> None:
+    _validate.non_negative_int("horizon_days", v)
+
+
+def _per_citizen(_: object, a: object, v: Any) -> None:
+    _validate.optional_limit("per_citizen", v)
+
+
+@attrs.frozen
+class OnlineQuota:
+    """Online registration: at most ``capacity`` people a day, booked ahead.
+
+    The earliest day is ``calendar.add_working_days(today, lead_days)``; the last is
+    ``today + horizon_days`` (calendar days, inclusive). A citizen is given the **earliest
+    working day with room**, or exactly ``preferred_date`` if asked (when that day is full:
+    `QuotaExhausted` with ``next_available``). A citizen holds at most ``per_citizen``
+    active bookings on the channel.
+
+    Args:
+        capacity: Places per day: a number, or a `CapacityCalendar` for days that differ.
+        lead_days: Working days between registering and the first day that can be given
+            (1: from the next working day).
+        horizon_days: How far ahead (calendar days) bookings are given.
+        per_citizen: Active bookings one citizen may hold on the channel (``None``: no limit).
+        channel: The channel's name.
+        prefix: The label prefix (``"A"`` gives ``"A-007"``).
+    """
+
+    capacity: CapacityCalendar = attrs.field(converter=_capacity)
+    lead_days: int = attrs.field(default=1, kw_only=True, validator=_lead)
+    horizon_days: int = attrs.field(default=60, kw_only=True, validator=_horizon)
+    per_citizen: int | None = attrs.field(default=1, kw_only=True, validator=_per_citizen)
+    channel: str = attrs.field(default="online", kw_only=True, validator=_validate.channel_name)
+    prefix: str = attrs.field(default="A", kw_only=True, validator=_validate.prefix)
+
+    @property
+    def requires_citizen(self) -> bool:
+        """Online registrations name the citizen (the per-citizen limit needs it)."""
+        return True
+
+    def capacity_on(self, day: date) -> int:
+        """Places on ``day``."""
+        return self.capacity.capacity_on(day)
+
+    def booking_window(self, today: date, calendar: WorkingCalendar) -> tuple[date, date]:
+        """From ``lead_days`` working days after ``today`` to ``today + horizon_days``."""
+        return (
+            calendar.add_working_days(today, self.lead_days),
+            today + timedelta(days=self.horizon_days),
+        )
+
+    def admit(self, request: BookingRequest, calendar: WorkingCalendar) -> None:
+        """Refuse a preferred date outside the window (`OutsideBookingWindow`) or closed."""
+        day = request.preferred_date
+        if day is None:
+            return
+        earliest, latest = self.booking_window(request.today, calendar)
+        reason = calendar.closure_reason(day)
+        if reason is not None and request.today <= day <= latest:
+            raise DayClosed(f"the office is closed on {day}: {reason}", day=day, reason=reason)
+        if not earliest <= day <= latest:
+            raise OutsideBookingWindow(
+                f"{day} is outside the booking window {earliest} .. {latest}",
+                day=day,
+                earliest=earliest,
+                latest=latest,
+            )
+
+    def candidate_days(self, request: BookingRequest, calendar: WorkingCalendar) -> Iterable[date]:
+        """The preferred date alone, or every working day of the window in order."""
+        if request.preferred_date is not None:
+            return (request.preferred_date,)
+        earliest, latest = self.booking_window(request.today, calendar)
+        return calendar.working_days(earliest, latest + timedelta(days=1))

@@ -1,0 +1,481 @@
+"""`Scheduler`: the façade applications call.
+
+It validates input, asks the office's policies where a request may go, and asks the
+storage to reserve a place atomically. It never reads a count and then writes: the
+check-then-act happens inside one storage operation.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
+
+from .calendar import WorkingCalendar
+from .errors import (
+    BookingNotFound,
+    ConfigurationError,
+    InvalidTicket,
+    InvalidTransition,
+    QuotaExhausted,
+    RefusalError,
+)
+from .models import Booking, DayAvailability, Reservation, Slot
+from .office import Office
+from .policies.base import BookingRequest, QuotaPolicy
+from .storage.base import ChannelMove, Storage
+from .storage.memory import MemoryStorage
+from .tickets import TicketSigner, new_booking_id
+
+__all__ = ["Scheduler"]
+
+#: How far after a closed day `close_day` looks for room for the moved bookings.
+MOVE_HORIZON_DAYS = 366
+#: How far ahead a full walk-in day looks for the next day with room.
+WALK_IN_LOOKAHEAD_DAYS = 60
+_MAX_RANGE_DAYS = 3700
+_SLOT_CACHE_SIZE = 512
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _check_day(name: str, value: object) -> date:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise ConfigurationError(f"{name} must be a datetime.date, got {value!r}")
+    return value
+
+
+class Scheduler:
+    """Books, moves and cancels places for one `Office` on one `Storage`.
+
+    Args:
+        office: The office.
+        storage: Where bookings live; a `MemoryStorage` by default. Several schedulers in
+            several processes may share one persistent storage.
+        secret: Key for tickets and citizen refs (bytes, at least 16). ``None`` is allowed
+            only with `MemoryStorage`: a random secret for this process.
+        clock: Returns the current aware `datetime`; every method also takes ``now=``.
+
+    Raises:
+        ConfigurationError: Bad office, storage or secret.
+    """
+
+    def __init__(
+        self,
+        office: Office,
+        storage: Storage | None = None,
+        *,
+        secret: bytes | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if not isinstance(office, Office):
+            raise ConfigurationError(f"office must be an Office, got {type(office).__name__}")
+        if storage is None:
+            storage = MemoryStorage()
+        if not isinstance(storage, Storage):
+            raise ConfigurationError(
+                f"{type(storage).__name__} does not implement the Storage protocol"
+            )
+        if secret is None:
+            if storage.persistent:
+                raise ConfigurationError(
+                    "a persistent storage needs a secret (bytes, >= 16): tickets and citizen "
+                    "refs must stay valid across restarts"
+                )
+            secret = secrets.token_bytes(32)
+        if clock is not None and not callable(clock):
+            raise ConfigurationError("clock must be a callable returning an aware datetime")
+        self._office = office
+        self._storage = storage
+        self._signer = TicketSigner(secret, office.id)
+        self._clock = clock or _utcnow
+        self._calendar = office.calendar
+        self._order = {p.channel: i for i, p in enumerate(office.policies)}
+        self._slot_cache: dict[tuple[str, date], tuple[Slot, ...]] = {}
+        self._cache_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<Scheduler office={self._office.id!r} storage={self._storage!r}>"
+
+    @property
+    def office(self) -> Office:
+        """The office."""
+        return self._office
+
+    @property
+    def storage(self) -> Storage:
+        """The storage."""
+        return self._storage
+
+    def citizen_ref(self, citizen_id: str) -> str:
+        """The keyed hash that stands for ``citizen_id`` in this office's bookings."""
+        return self._signer.citizen_ref(citizen_id)
+
+    def today(self, *, now: datetime | None = None) -> date:
+        """The office's local date now (or at ``now``)."""
+        return self._calendar.local_date(self._now(now))
+
+    # -- booking ---------------------------------------------------------------------------
+
+    def book(
+        self,
+        channel: str,
+        citizen_id: str | None = None,
+        *,
+        now: datetime | None = None,
+        idempotency_key: str | None = None,
+        preferred_date: date | None = None,
+    ) -> Booking:
+        """Give the citizen a place on ``channel``.
+
+        Online: the earliest working day with room in the booking window, or exactly
+        ``preferred_date``. Walk-in: today. A retried call with the same
+        ``idempotency_key`` returns the same booking, before any other check.
+
+        Raises:
+            QuotaExhausted: No room (with ``next_available`` and ``alternatives``).
+            DayClosed, OutsideServiceHours, OutsideBookingWindow, AlreadyBooked: Refusals.
+            ConfigurationError: Bad input (unknown channel, naive ``now``, ...).
+        """
+        policy = self._office.policy(channel)
+        at = self._now(now)
+        if idempotency_key is not None:
+            if not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= 200:
+                raise ConfigurationError("idempotency_key must be a string of 1-200 characters")
+            existing = self._storage.find_by_key(self._office.id, idempotency_key)
+            if existing is not None:
+                return existing
+        if preferred_date is not None:
+            _check_day("preferred_date", preferred_date)
+        if citizen_id is not None:
+            citizen_ref: str | None = self._signer.citizen_ref(citizen_id)
+        elif policy.requires_citizen:
+            raise ConfigurationError(f"channel {channel!r} needs a citizen_id")
+        else:
+            citizen_ref = None
+        local = self._calendar.local_time(at)
+        request = BookingRequest(
+            channel=channel,
+            now=local,
+            today=local.date(),
+            citizen_ref=citizen_ref,
+            preferred_date=preferred_date,
+        )
+        try:
+            policy.admit(request, self._calendar)
+            booking_id = new_booking_id()
+            return self._storage.reserve(
+                Reservation(
+                    office_id=self._office.id,
+                    channel=channel,
+                    slots=self._slots(policy, request),
+                    booking_id=booking_id,
+                    ticket=self._signer.issue(booking_id),
+                    prefix=policy.prefix,
+                    citizen_ref=citizen_ref,
+                    per_citizen=policy.per_citizen,
+                    today=request.today,
+                    created_at=at.astimezone(UTC),
+                    idempotency_key=idempotency_key,
+                )
+            )
+        except RefusalError as exc:
+            raise self._explain(policy, request, exc) from None
+
+    def reschedule(
+        self,
+        booking_id: str,
+        *,
+        now: datetime | None = None,
+        preferred_date: date | None = None,
+    ) -> Booking:
+        """Move a booking to the earliest other day with room (or ``preferred_date``).
+
+        Atomic: the old place is freed only together with taking the new one. The booking
+        keeps its id and ticket and gets a number on its new day.
+
+        Raises:
+            InvalidTransition: The booking is not ``BOOKED`` or its day has passed.
+            QuotaExhausted: No other day has room (the booking is unchanged).
+        """
+        at = self._now(now)
+        if preferred_date is not None:
+            _check_day("preferred_date", preferred_date)
+        current = self.get(booking_id)
+        policy = self._office.policy(current.channel)
+        local = self._calendar.local_time(at)
+        request = BookingRequest(
+            channel=current.channel,
+            now=local,
+            today=local.date(),
+            citizen_ref=current.citizen_ref,
+            preferred_date=preferred_date,
+        )
+        if current.day < request.today:
+            raise InvalidTransition(f"the booking's day ({current.day}) has passed")
+        if preferred_date == current.day:
+            raise InvalidTransition(f"the booking is already on {preferred_date}")
+        try:
+            policy.admit(request, self._calendar)
+            return self._storage.move(
+                self._office.id,
+                current.id,
+                [s for s in self._slots(policy, request) if s.day != current.day],
+                prefix=policy.prefix,
+            )
+        except RefusalError as exc:
+            raise self._explain(policy, request, exc) from None
+
+    def cancel(self, booking_id: str, *, now: datetime | None = None) -> Booking:
+        """Cancel a booking for today or later, freeing its place (its number is not reused).
+
+        Raises:
+            BookingNotFound: Unknown id.
+            InvalidTransition: Not ``BOOKED`` (already cancelled, checked in, ...) or past.
+        """
+        today = self.today(now=now)
+        return self._storage.cancel(self._office.id, self._check_id(booking_id), not_before=today)
+
+    def check_in(self, ticket_or_booking_id: str, *, now: datetime | None = None) -> Booking:
+        """Mark the citizen as arrived, on the booking's day only.
+
+        Accepts a ticket (verified) or a booking id.
+
+        Raises:
+            InvalidTicket: A forged or malformed ticket.
+            InvalidTransition: Not the booking's day, or not ``BOOKED`` (a second check-in).
+        """
+        today = self.today(now=now)
+        booking_id = self._resolve(ticket_or_booking_id)
+        return self._storage.check_in(self._office.id, booking_id, today=today)
+
+    def verify_ticket(self, ticket: str) -> Booking:
+        """The booking a ticket stands for.
+
+        Raises:
+            InvalidTicket: Forged, altered, malformed, or from another office.
+            BookingNotFound: Genuine but unknown to this storage.
+        """
+        return self._storage.get(self._office.id, self._signer.verify(ticket))
+
+    def get(self, booking_id: str) -> Booking:
+        """The booking with that id (`BookingNotFound` if none)."""
+        return self._storage.get(self._office.id, self._check_id(booking_id))
+
+    # -- days ------------------------------------------------------------------------------
+
+    def close_day(self, day: date, reason: str, *, now: datetime | None = None) -> list[Booking]:
+        """Close ``day`` for every process sharing the storage and move its bookings.
+
+        Bookings still ``BOOKED`` on that day are moved, channel by channel in the office's
+        order and each channel in number order, to the next working days with room (up to a
+        year ahead, beyond the booking horizon if need be). All in one transaction.
+
+        Returns:
+            The moved bookings, in that order (notify these citizens). Closing a day that
+            is already closed returns ``[]``.
+
+        Raises:
+            ConfigurationError: A past day or an empty reason.
+            QuotaExhausted: The bookings cannot all be placed within a year (nothing done).
+        """
+        _check_day("day", day)
+        if not isinstance(reason, str) or not reason.strip():
+            raise ConfigurationError("a closure needs a reason (non-empty text)")
+        today = self.today(now=now)
+        if day < today:
+            raise ConfigurationError(f"cannot close a past day ({day}; today is {today})")
+        calendar = self._effective_calendar().with_closures({day: reason})
+        end = day + timedelta(days=MOVE_HORIZON_DAYS + 1)
+        moves = {
+            p.channel: ChannelMove(
+                p.prefix,
+                tuple(
+                    Slot(d, c)
+                    for d in calendar.working_days(day + timedelta(days=1), end)
+                    if (c := p.capacity_on(d)) > 0
+                ),
+            )
+            for p in self._office.policies
+        }
+        return self._storage.close_day(
+            self._office.id, day, reason.strip(), moves, now=self._now(now).astimezone(UTC)
+        )
+
+    def availability(self, channel: str, start: date, end: date) -> list[DayAvailability]:
+        """One `DayAvailability` per calendar day in ``[start, end)`` for ``channel``.
+
+        A closed day (weekend, holiday, closure) has ``capacity == remaining == 0`` and its
+        ``closed_reason``.
+        """
+        policy = self._office.policy(channel)
+        _check_day("start", start)
+        _check_day("end", end)
+        if end < start or (end - start).days > _MAX_RANGE_DAYS:
+            raise ConfigurationError(
+                f"need start <= end and at most {_MAX_RANGE_DAYS} days, got {start} .. {end}"
+            )
+        calendar = self._effective_calendar()
+        counts = self._storage.booked_counts(self._office.id, channel, start, end)
+        out: list[DayAvailability] = []
+        d = start
+        one = timedelta(days=1)
+        while d < end:
+            booked = counts.get(d, 0)
+            reason = calendar.closure_reason(d)
+            if reason is None:
+                cap = policy.capacity_on(d)
+                if cap == 0:
+                    reason = "no capacity"
+            if reason is not None:
+                out.append(DayAvailability(d, 0, booked, 0, reason))
+            else:
+                out.append(DayAvailability(d, cap, booked, max(0, cap - booked), None))
+            d += one
+        return out
+
+    def manifest(
+        self, day: date, channel: str | None = None, *, include_cancelled: bool = False
+    ) -> list[Booking]:
+        """The bookings of ``day`` in service order: channel order of the office, then number."""
+        _check_day("day", day)
+        if channel is not None:
+            self._office.policy(channel)
+        found = self._storage.bookings_on(
+            self._office.id, day, channel, include_cancelled=include_cancelled
+        )
+        return sorted(found, key=lambda b: (self._order.get(b.channel, 1 << 30), b.number))
+
+    def closures(self) -> dict[date, str]:
+        """Days closed at run time (by any process sharing the storage), with reasons."""
+        return self._storage.closures(self._office.id)
+
+    def next_available(self, channel: str, *, now: datetime | None = None) -> date | None:
+        """The earliest day in ``channel``'s booking window that still has room (advisory)."""
+        policy = self._office.policy(channel)
+        today = self.today(now=now)
+        calendar = self._effective_calendar()
+        start, last = policy.booking_window(today, calendar)
+        return self._first_with_room(policy, calendar, start, last)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _now(self, now: datetime | None) -> datetime:
+        at = self._clock() if now is None else now
+        if not isinstance(at, datetime):
+            raise ConfigurationError(f"now must be an aware datetime, got {at!r}")
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ConfigurationError("now must be an aware datetime (naive datetimes are refused)")
+        return at
+
+    @staticmethod
+    def _check_id(booking_id: object) -> str:
+        if not isinstance(booking_id, str) or not 0 < len(booking_id) <= 64:
+            raise BookingNotFound(f"not a booking id: {booking_id!r}")
+        return booking_id
+
+    def _resolve(self, ticket_or_id: str) -> str:
+        if not isinstance(ticket_or_id, str):
+            raise InvalidTicket("not a ticket")
+        text = ticket_or_id.strip()
+        if "." in text or len(text.replace("-", "")) > 16:
+            return self._signer.verify(text)
+        return self._check_id(text)
+
+    def _effective_calendar(self) -> WorkingCalendar:
+        closures = self._storage.closures(self._office.id)
+        return self._calendar.with_closures(closures) if closures else self._calendar
+
+    def _slots(self, policy: QuotaPolicy, request: BookingRequest) -> tuple[Slot, ...]:
+        if request.preferred_date is not None:
+            d = request.preferred_date
+            cap = policy.capacity_on(d)
+            return (Slot(d, cap),) if cap > 0 else ()
+        key = (policy.channel, request.today)
+        cached = self._slot_cache.get(key)
+        if cached is None:
+            cached = tuple(self._to_slots(policy, policy.candidate_days(request, self._calendar)))
+            with self._cache_lock:
+                if len(self._slot_cache) >= _SLOT_CACHE_SIZE:
+                    self._slot_cache.clear()
+                self._slot_cache[key] = cached
+        return cached
+
+    @staticmethod
+    def _to_slots(policy: QuotaPolicy, days: Iterable[date]) -> Iterable[Slot]:
+        for d in days:
+            cap = policy.capacity_on(d)
+            if cap > 0:
+                yield Slot(d, cap)
+
+    def _first_with_room(
+        self, policy: QuotaPolicy, calendar: WorkingCalendar, start: date, last: date
+    ) -> date | None:
+        if last < start:
+            return None
+        end = last + timedelta(days=1)
+        counts = self._storage.booked_counts(self._office.id, policy.channel, start, end)
+        for d in calendar.working_days(start, end):
+            if counts.get(d, 0) < policy.capacity_on(d):
+                return d
+        return None
+
+    def _explain(
+        self, policy: QuotaPolicy, request: BookingRequest, exc: RefusalError
+    ) -> RefusalError:
+        """Turn a refusal into the one the citizen should see, with when to come back."""
+        calendar = self._effective_calendar()
+        if calendar is not self._calendar:
+            # A closure made at run time comes first in the order of refusals.
+            try:
+                policy.admit(request, calendar)
+            except RefusalError as earlier:
+                return earlier
+        if not isinstance(exc, QuotaExhausted):
+            return exc
+        today = request.today
+        start, last = policy.booking_window(today, calendar)
+        anchor = request.preferred_date
+        if anchor is None:
+            if last <= today:  # a same-day channel: when to come back
+                nxt = self._first_with_room(
+                    policy,
+                    calendar,
+                    today + timedelta(days=1),
+                    today + timedelta(days=WALK_IN_LOOKAHEAD_DAYS),
+                )
+            else:
+                nxt = self._first_with_room(policy, calendar, start, last)
+        else:
+            nxt = self._first_with_room(
+                policy, calendar, anchor + timedelta(days=1), last
+            ) or self._first_with_room(policy, calendar, start, anchor - timedelta(days=1))
+        alternatives: dict[str, date] = {}
+        for other in self._office.policies:
+            if other.channel == policy.channel:
+                continue
+            probe = BookingRequest(channel=other.channel, now=request.now, today=today)
+            try:
+                other.admit(probe, calendar)
+            except RefusalError:
+                continue
+            o_start, o_last = other.booking_window(today, calendar)
+            day = self._first_with_room(other, calendar, o_start, o_last)
+            if day is not None:
+                alternatives[other.channel] = day
+        where = request.preferred_date or (today if last <= today else None)
+        message = (
+            f"no {policy.channel} place left on {where}"
+            if where
+            else f"no {policy.channel} place left in the booking window {start} .. {last}"
+        )
+        return QuotaExhausted(
+            message,
+            channel=policy.channel,
+            day=where,
+            next_available=nxt,
+            alternatives=alternatives,
+        )

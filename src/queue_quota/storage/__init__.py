@@ -1,0 +1,26 @@
+"""Storage adapters: the `Storage` protocol, memory, SQLite (default) and PostgreSQL.
+
+``PostgresStorage`` needs the ``postgres`` extra (``pip install 'queue-quota[postgres]'``);
+its driver is imported only when the class is first used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .base import ChannelMove, Storage
+from .memory import MemoryStorage
+from .sqlite import SQLiteStorage
+
+if TYPE_CHECKING:
+    from .postgres import PostgresStorage
+
+__all__ = ["ChannelMove", "MemoryStorage", "PostgresStorage", "SQLiteStorage", "Storage"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PostgresStorage":
+        from .postgres import PostgresStorage
+
+        return PostgresStorage
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,135 @@
+"""The `Storage` protocol: what an adapter must do, atomically.
+
+Policies decide *where* a request may go (the candidate `Slot`s, in order of preference).
+The storage decides *whether it still fits*: every method that changes a count does the
+check and the write in **one atomic operation** (one transaction, or under one lock), so no
+interleaving of threads or processes can overbook a day.
+
+Rules every adapter keeps (the contract suite in `queue_quota.testing` checks them):
+
+* ``reserve`` books the first slot that has room (``booked < capacity``) and is not closed
+  in the storage's closures; it checks the idempotency key first (returning that booking)
+  and then the citizen's limit (`AlreadyBooked`); if no slot fits it raises a bare
+  `QuotaExhausted` (the scheduler fills in ``next_available``).
+* Queue numbers count from 1 per (office, channel, day) and are never reused on that day,
+  even after a cancellation or a move.
+* ``booked`` counts the active bookings (booked or checked in) of the day.
+* A failed operation leaves nothing written. Driver errors surface as `StorageError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from ..models import Booking, Reservation, Slot
+
+__all__ = ["ChannelMove", "Storage"]
+
+
+@attrs.frozen
+class ChannelMove:
+    """How to move one channel's bookings off a closed day: label prefix and candidate slots."""
+
+    prefix: str
+    slots: Sequence[Slot]
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """Where bookings, day counters and run-time closures live.
+
+    Implement every method; see the module documentation for the atomicity rules.
+    """
+
+    @property
+    def persistent(self) -> bool:
+        """Whether data outlives the process (a persistent storage requires a secret)."""
+        ...
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema (idempotent; safe from several processes)."""
+        ...
+
+    def reserve(self, reservation: Reservation) -> Booking:
+        """Atomically book the first slot with room; see the module docstring."""
+        ...
+
+    def find_by_key(self, office_id: str, idempotency_key: str) -> Booking | None:
+        """The booking made with that idempotency key in the office, if any."""
+        ...
+
+    def get(self, office_id: str, booking_id: str) -> Booking:
+        """The booking with that id; `BookingNotFound` if there is none."""
+        ...
+
+    def cancel(self, office_id: str, booking_id: str, *, not_before: date) -> Booking:
+        """Cancel a ``BOOKED`` booking whose day is not before ``not_before``, freeing its place.
+
+        `InvalidTransition` for any other status or a past day; `BookingNotFound` if unknown.
+        """
+        ...
+
+    def check_in(self, office_id: str, booking_id: str, *, today: date) -> Booking:
+        """Mark a ``BOOKED`` booking for ``today`` as ``CHECKED_IN``.
+
+        `InvalidTransition` on another day or status; `BookingNotFound` if unknown.
+        """
+        ...
+
+    def move(
+        self, office_id: str, booking_id: str, slots: Sequence[Slot], *, prefix: str
+    ) -> Booking:
+        """Atomically move a ``BOOKED`` booking to the first slot with room.
+
+        The booking keeps its id and gets a new number on its new day; the old place is
+        freed in the same transaction. Its current day is never a candidate. `QuotaExhausted`
+        (and nothing changed) if no slot has room.
+        """
+        ...
+
+    def close_day(
+        self,
+        office_id: str,
+        day: date,
+        reason: str,
+        moves: Mapping[str, ChannelMove],
+        *,
+        now: datetime,
+    ) -> list[Booking]:
+        """Record a closure and move the day's ``BOOKED`` bookings, all in one transaction.
+
+        Bookings are moved channel by channel in the order of ``moves``, each channel in
+        number order, to the first slot with room. Returns the moved bookings in that order.
+        If the day is already closed nothing changes and ``[]`` is returned. If a booking
+        cannot be placed, `QuotaExhausted` is raised and nothing is written.
+        """
+        ...
+
+    def closures(self, office_id: str) -> dict[date, str]:
+        """Days closed at run time with `close_day`, with their reasons."""
+        ...
+
+    def booked_counts(
+        self, office_id: str, channel: str, start: date, end: date
+    ) -> dict[date, int]:
+        """Active bookings per day in ``[start, end)``; days with none may be omitted."""
+        ...
+
+    def bookings_on(
+        self,
+        office_id: str,
+        day: date,
+        channel: str | None = None,
+        *,
+        include_cancelled: bool = False,
+    ) -> list[Booking]:
+        """The bookings of a day, by channel then number."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files. The storage is unusable afterwards."""
+        ...

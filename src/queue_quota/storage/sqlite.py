@@ -1,0 +1,508 @@
+"""`SQLiteStorage`: the embedded default, shared safely by threads and processes.
+
+Every write is one ``BEGIN IMMEDIATE`` transaction: SQLite admits one writer at a time
+to the file, so the check (``booked < capacity``) and the write happen with no other
+writer in between, whatever the number of processes. The schema repeats the rules as
+constraints (``CHECK (booked <= capacity)``, a unique number per day, a unique idempotency
+key), so even a bug could not commit an overbooked day.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ..errors import (
+    AlreadyBooked,
+    BookingNotFound,
+    ConfigurationError,
+    InvalidTransition,
+    QuotaExhausted,
+    StorageError,
+)
+from ..models import Booking, BookingStatus, Reservation, Slot, make_label
+from .base import ChannelMove
+
+__all__ = ["SQLiteStorage"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS qq_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS qq_day (
+    office_id   TEXT    NOT NULL,
+    channel     TEXT    NOT NULL,
+    day         TEXT    NOT NULL,
+    capacity    INTEGER NOT NULL CHECK (capacity >= 0),
+    booked      INTEGER NOT NULL DEFAULT 0,
+    last_number INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (office_id, channel, day),
+    CHECK (booked >= 0 AND booked <= capacity),
+    CHECK (last_number >= booked)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS qq_booking (
+    id              TEXT    NOT NULL,
+    office_id       TEXT    NOT NULL,
+    channel         TEXT    NOT NULL,
+    day             TEXT    NOT NULL,
+    number          INTEGER NOT NULL CHECK (number >= 1),
+    label           TEXT    NOT NULL,
+    status          TEXT    NOT NULL
+        CHECK (status IN ('booked', 'checked_in', 'cancelled', 'no_show')),
+    citizen_ref     TEXT,
+    created_at      TEXT    NOT NULL,
+    ticket          TEXT    NOT NULL,
+    idempotency_key TEXT,
+    PRIMARY KEY (office_id, id),
+    UNIQUE (office_id, channel, day, number),
+    UNIQUE (office_id, idempotency_key)
+);
+CREATE INDEX IF NOT EXISTS qq_booking_citizen
+    ON qq_booking (office_id, channel, citizen_ref, day)
+    WHERE citizen_ref IS NOT NULL AND status IN ('booked', 'checked_in');
+CREATE INDEX IF NOT EXISTS qq_booking_day ON qq_booking (office_id, day, channel, number);
+CREATE TABLE IF NOT EXISTS qq_closure (
+    office_id  TEXT NOT NULL,
+    day        TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (office_id, day)
+) WITHOUT ROWID;
+"""
+
+_COLUMNS = (
+    "id, office_id, channel, day, number, label, status, citizen_ref, created_at, ticket, "
+    "idempotency_key"
+)
+
+_UPSERT_DAY = """
+INSERT INTO qq_day (office_id, channel, day, capacity, booked, last_number)
+VALUES (?, ?, ?, ?, 1, 1)
+ON CONFLICT (office_id, channel, day) DO UPDATE
+    SET booked = booked + 1, last_number = last_number + 1, capacity = excluded.capacity
+    WHERE booked < excluded.capacity
+RETURNING last_number
+"""
+
+_SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def _row_to_booking(row: Sequence[Any]) -> Booking:
+    return Booking(
+        id=row[0],
+        office_id=row[1],
+        channel=row[2],
+        day=date.fromisoformat(row[3]),
+        number=row[4],
+        label=row[5],
+        status=BookingStatus(row[6]),
+        citizen_ref=row[7],
+        created_at=datetime.fromisoformat(row[8]),
+        ticket=row[9],
+        idempotency_key=row[10],
+    )
+
+
+class SQLiteStorage:
+    """Bookings in one SQLite file, shared by any number of threads and processes.
+
+    Args:
+        path: The database file (created if missing).
+        synchronous: ``"FULL"`` (default: a commit survives power loss) or ``"NORMAL"``
+            (faster; the last commits may be lost on power loss, never on a process crash).
+        timeout: Seconds a writer waits for the file's write lock before `StorageError`.
+
+    Each thread (and each process after a fork) gets its own connection. The schema is
+    created on first use.
+    """
+
+    persistent = True
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, synchronous: str = "FULL", timeout: float = 30.0
+    ) -> None:
+        if str(path) in ("", ":memory:") or str(path).startswith("file::memory:"):
+            raise ConfigurationError(
+                "SQLiteStorage needs a file shared by all connections; use MemoryStorage "
+                "for an in-memory store"
+            )
+        sync = str(synchronous).upper()
+        if sync not in _SYNC_MODES:
+            raise ConfigurationError(
+                f"synchronous must be one of {_SYNC_MODES}, got {synchronous!r}"
+            )
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+            raise ConfigurationError(f"timeout must be a positive number, got {timeout!r}")
+        self._path = Path(path)
+        self._synchronous = sync
+        self._timeout = float(timeout)
+        self._local = threading.local()
+        self._migrated = False
+        self._migrate_lock = threading.Lock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<SQLiteStorage {str(self._path)!r} synchronous={self._synchronous}>"
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
+
+    # -- connections -----------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StorageError("the storage is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            return conn
+        try:
+            conn = sqlite3.connect(
+                self._path, timeout=self._timeout, isolation_level=None, check_same_thread=True
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                raise StorageError(f"could not switch {self._path} to WAL mode (got {mode})")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open {self._path}: {exc}") from exc
+        self._local.conn = conn
+        self._local.pid = os.getpid()
+        if not self._migrated:
+            self._migrate(conn)
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        with self._migrate_lock:
+            if self._migrated:
+                return
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO qq_meta (key, value) VALUES ('schema_version', ?) "
+                    "ON CONFLICT (key) DO NOTHING",
+                    (str(SCHEMA_VERSION),),
+                )
+                row = conn.execute(
+                    "SELECT value FROM qq_meta WHERE key = 'schema_version'"
+                ).fetchone()
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise StorageError(f"cannot create the schema in {self._path}: {exc}") from exc
+            if int(row[0]) > SCHEMA_VERSION:
+                raise StorageError(
+                    f"{self._path} has schema version {row[0]}, newer than this library's "
+                    f"{SCHEMA_VERSION}: upgrade queue_quota"
+                )
+            self._migrated = True
+
+    def migrate(self) -> None:
+        """Create the schema now (it is otherwise created on first use)."""
+        self._connect()
+
+    def close(self) -> None:
+        """Close this thread's connection; further use raises `StorageError`."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            conn.close()
+        self._local = threading.local()
+        self._closed = True
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot start a write transaction: {exc}") from exc
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            if isinstance(exc, sqlite3.Error):
+                raise StorageError(f"SQLite error: {exc}") from exc
+            raise
+
+    def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        conn = self._connect()
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StorageError(f"SQLite error: {exc}") from exc
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def find_by_key(self, office_id: str, idempotency_key: str) -> Booking | None:
+        rows = self._read(
+            f"SELECT {_COLUMNS} FROM qq_booking WHERE office_id = ? AND idempotency_key = ?",
+            (office_id, idempotency_key),
+        )
+        return _row_to_booking(rows[0]) if rows else None
+
+    def get(self, office_id: str, booking_id: str) -> Booking:
+        rows = self._read(
+            f"SELECT {_COLUMNS} FROM qq_booking WHERE office_id = ? AND id = ?",
+            (office_id, booking_id),
+        )
+        if not rows:
+            raise BookingNotFound(f"no booking {booking_id!r} in office {office_id!r}")
+        return _row_to_booking(rows[0])
+
+    def closures(self, office_id: str) -> dict[date, str]:
+        rows = self._read("SELECT day, reason FROM qq_closure WHERE office_id = ?", (office_id,))
+        return {date.fromisoformat(d): r for d, r in rows}
+
+    def booked_counts(
+        self, office_id: str, channel: str, start: date, end: date
+    ) -> dict[date, int]:
+        rows = self._read(
+            "SELECT day, booked FROM qq_day WHERE office_id = ? AND channel = ? "
+            "AND day >= ? AND day < ? AND booked > 0",
+            (office_id, channel, start.isoformat(), end.isoformat()),
+        )
+        return {date.fromisoformat(d): n for d, n in rows}
+
+    def bookings_on(
+        self,
+        office_id: str,
+        day: date,
+        channel: str | None = None,
+        *,
+        include_cancelled: bool = False,
+    ) -> list[Booking]:
+        sql = f"SELECT {_COLUMNS} FROM qq_booking WHERE office_id = ? AND day = ?"
+        params: list[Any] = [office_id, day.isoformat()]
+        if channel is not None:
+            sql += " AND channel = ?"
+            params.append(channel)
+        if not include_cancelled:
+            sql += " AND status != 'cancelled'"
+        sql += " ORDER BY channel, number"
+        return [_row_to_booking(r) for r in self._read(sql, params)]
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def reserve(self, reservation: Reservation) -> Booking:
+        r = reservation
+        with self._write() as conn:
+            if r.idempotency_key is not None:
+                row = conn.execute(
+                    f"SELECT {_COLUMNS} FROM qq_booking "
+                    "WHERE office_id = ? AND idempotency_key = ?",
+                    (r.office_id, r.idempotency_key),
+                ).fetchone()
+                if row is not None:
+                    return _row_to_booking(row)
+            if r.citizen_ref is not None and r.per_citizen is not None:
+                (held,) = conn.execute(
+                    "SELECT count(*) FROM qq_booking WHERE office_id = ? AND channel = ? "
+                    "AND citizen_ref = ? AND status IN ('booked', 'checked_in') AND day >= ?",
+                    (r.office_id, r.channel, r.citizen_ref, r.today.isoformat()),
+                ).fetchone()
+                if held >= r.per_citizen:
+                    raise AlreadyBooked(channel=r.channel, limit=r.per_citizen)
+            day, number = self._take(conn, r.office_id, r.channel, r.slots, exclude=None)
+            booking = Booking(
+                id=r.booking_id,
+                office_id=r.office_id,
+                channel=r.channel,
+                day=day,
+                number=number,
+                label=make_label(r.prefix, number),
+                status=BookingStatus.BOOKED,
+                citizen_ref=r.citizen_ref,
+                created_at=r.created_at,
+                ticket=r.ticket,
+                idempotency_key=r.idempotency_key,
+            )
+            conn.execute(
+                f"INSERT INTO qq_booking ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    booking.id,
+                    booking.office_id,
+                    booking.channel,
+                    booking.day.isoformat(),
+                    booking.number,
+                    booking.label,
+                    booking.status.value,
+                    booking.citizen_ref,
+                    booking.created_at.isoformat(),
+                    booking.ticket,
+                    booking.idempotency_key,
+                ),
+            )
+            return booking
+
+    def cancel(self, office_id: str, booking_id: str, *, not_before: date) -> Booking:
+        with self._write() as conn:
+            b = self._get_in(conn, office_id, booking_id)
+            if b.status is not BookingStatus.BOOKED:
+                raise InvalidTransition(f"cannot cancel a booking that is {b.status.value}")
+            if b.day < not_before:
+                raise InvalidTransition(f"cannot cancel a booking for a past day ({b.day})")
+            conn.execute(
+                "UPDATE qq_booking SET status = 'cancelled' WHERE office_id = ? AND id = ?",
+                (office_id, booking_id),
+            )
+            self._release(conn, office_id, b.channel, b.day)
+            return attrs.evolve(b, status=BookingStatus.CANCELLED)
+
+    def check_in(self, office_id: str, booking_id: str, *, today: date) -> Booking:
+        with self._write() as conn:
+            b = self._get_in(conn, office_id, booking_id)
+            if b.status is not BookingStatus.BOOKED:
+                raise InvalidTransition(f"cannot check in a booking that is {b.status.value}")
+            if b.day != today:
+                raise InvalidTransition(f"the booking is for {b.day}, not today ({today})")
+            conn.execute(
+                "UPDATE qq_booking SET status = 'checked_in' WHERE office_id = ? AND id = ?",
+                (office_id, booking_id),
+            )
+            return attrs.evolve(b, status=BookingStatus.CHECKED_IN)
+
+    def move(
+        self, office_id: str, booking_id: str, slots: Sequence[Slot], *, prefix: str
+    ) -> Booking:
+        with self._write() as conn:
+            b = self._get_in(conn, office_id, booking_id)
+            if b.status is not BookingStatus.BOOKED:
+                raise InvalidTransition(f"cannot move a booking that is {b.status.value}")
+            return self._move(conn, b, slots, prefix)
+
+    def close_day(
+        self,
+        office_id: str,
+        day: date,
+        reason: str,
+        moves: Mapping[str, ChannelMove],
+        *,
+        now: datetime,
+    ) -> list[Booking]:
+        with self._write() as conn:
+            inserted = conn.execute(
+                "INSERT INTO qq_closure (office_id, day, reason, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (office_id, day) DO NOTHING RETURNING day",
+                (office_id, day.isoformat(), reason, now.isoformat()),
+            ).fetchone()
+            if inserted is None:
+                return []
+            moved: list[Booking] = []
+            for channel, how in moves.items():
+                rows = conn.execute(
+                    f"SELECT {_COLUMNS} FROM qq_booking WHERE office_id = ? AND day = ? "
+                    "AND channel = ? AND status = 'booked' ORDER BY number",
+                    (office_id, day.isoformat(), channel),
+                ).fetchall()
+                for row in rows:
+                    moved.append(self._move(conn, _row_to_booking(row), how.slots, how.prefix))
+            return moved
+
+    # -- helpers (inside a write transaction) ----------------------------------------------
+
+    @staticmethod
+    def _get_in(conn: sqlite3.Connection, office_id: str, booking_id: str) -> Booking:
+        row = conn.execute(
+            f"SELECT {_COLUMNS} FROM qq_booking WHERE office_id = ? AND id = ?",
+            (office_id, booking_id),
+        ).fetchone()
+        if row is None:
+            raise BookingNotFound(f"no booking {booking_id!r} in office {office_id!r}")
+        return _row_to_booking(row)
+
+    @staticmethod
+    def _release(conn: sqlite3.Connection, office_id: str, channel: str, day: date) -> None:
+        cur = conn.execute(
+            "UPDATE qq_day SET booked = booked - 1 "
+            "WHERE office_id = ? AND channel = ? AND day = ? AND booked > 0",
+            (office_id, channel, day.isoformat()),
+        )
+        if cur.rowcount != 1:
+            raise StorageError(f"day counter of {channel} {day} is inconsistent")
+
+    @staticmethod
+    def _take(
+        conn: sqlite3.Connection,
+        office_id: str,
+        channel: str,
+        slots: Sequence[Slot],
+        exclude: date | None,
+    ) -> tuple[date, int]:
+        """Take a place on the first slot with room: returns (day, number)."""
+        if not slots:
+            raise QuotaExhausted(channel=channel)
+        first, last = slots[0].day.isoformat(), slots[-1].day.isoformat()
+        if len(slots) == 1:
+            first_s = slots[0]
+            closed = conn.execute(
+                "SELECT 1 FROM qq_closure WHERE office_id = ? AND day = ?", (office_id, first)
+            ).fetchone()
+            if closed is None and first_s.day != exclude and first_s.capacity > 0:
+                row = conn.execute(
+                    _UPSERT_DAY, (office_id, channel, first, first_s.capacity)
+                ).fetchone()
+                if row is not None:
+                    return first_s.day, int(row[0])
+            raise QuotaExhausted(channel=channel)
+        lo, hi = min(first, last), max(first, last)
+        booked = dict(
+            conn.execute(
+                "SELECT day, booked FROM qq_day WHERE office_id = ? AND channel = ? "
+                "AND day >= ? AND day <= ?",
+                (office_id, channel, lo, hi),
+            ).fetchall()
+        )
+        closed_days = {
+            d
+            for (d,) in conn.execute(
+                "SELECT day FROM qq_closure WHERE office_id = ? AND day >= ? AND day <= ?",
+                (office_id, lo, hi),
+            ).fetchall()
+        }
+        for slot in slots:
+            iso = slot.day.isoformat()
+            if (
+                slot.day == exclude
+                or slot.capacity <= 0
+                or iso in closed_days
+                or booked.get(iso, 0) >= slot.capacity
+            ):
+                continue
+            row = conn.execute(_UPSERT_DAY, (office_id, channel, iso, slot.capacity)).fetchone()
+            if row is not None:
+                return slot.day, int(row[0])
+        raise QuotaExhausted(channel=channel)
+
+    def _move(
+        self, conn: sqlite3.Connection, b: Booking, slots: Sequence[Slot], prefix: str
+    ) -> Booking:
+        day, number = self._take(conn, b.office_id, b.channel, slots, exclude=b.day)
+        label = make_label(prefix, number)
+        conn.execute(
+            "UPDATE qq_booking SET day = ?, number = ?, label = ? WHERE office_id = ? AND id = ?",
+            (day.isoformat(), number, label, b.office_id, b.id),
+        )
+        self._release(conn, b.office_id, b.channel, b.day)
+        return attrs.evolve(b, day=day, number=number, label=label)

@@ -1,0 +1,107 @@
+"""Signed tickets and keyed citizen references.
+
+A **ticket** is what the citizen carries (printed, in a QR code, or typed at a kiosk): the
+booking id and an HMAC-SHA256 tag over the office id and booking id, both in Crockford
+base32, e.g. ``"7K3M-2QXR-9D0A-HV5T.E4W1-8NBC-Q6Z"``. It carries no personal data and
+no day, so it stays valid when the booking is moved; it cannot be forged or altered without
+the office secret. Typing is forgiving: case, dashes, spaces, ``I``/``L`` for ``1`` and
+``O`` for ``0`` are accepted.
+
+A **citizen ref** is a keyed hash (HMAC-SHA256) of the citizen's ID: bookings of one
+citizen can be matched without the ID ever being stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from .errors import ConfigurationError, InvalidTicket
+
+__all__ = ["TicketSigner", "new_booking_id"]
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_DECODE = {c: i for i, c in enumerate(_ALPHABET)}
+_DECODE.update({"I": 1, "L": 1, "O": 0})
+_ID_CHARS = 16  # 80 random bits
+_TAG_CHARS = 13  # 65 bits of HMAC-SHA256 (truncated per RFC 2104 section 5)
+_MIN_SECRET = 16
+
+
+def _b32(data: bytes, chars: int) -> str:
+    n = int.from_bytes(data, "big")
+    bits = len(data) * 8
+    n >>= max(0, bits - chars * 5)
+    out = []
+    for _ in range(chars):
+        out.append(_ALPHABET[n & 31])
+        n >>= 5
+    return "".join(reversed(out))
+
+
+def new_booking_id() -> str:
+    """A fresh random booking id: 16 Crockford base32 characters (80 bits)."""
+    return _b32(secrets.token_bytes(10), _ID_CHARS)
+
+
+def _group(s: str) -> str:
+    return "-".join(s[i : i + 4] for i in range(0, len(s), 4))
+
+
+def _normalise(text: str) -> str:
+    out = []
+    for ch in text.upper():
+        if ch in "- \t":
+            continue
+        if ch not in _DECODE:
+            raise InvalidTicket("the ticket contains characters that are not allowed")
+        out.append(_ALPHABET[_DECODE[ch]])
+    return "".join(out)
+
+
+class TicketSigner:
+    """Issues and verifies tickets and citizen refs with one office secret."""
+
+    __slots__ = ("_citizen_key", "_office", "_ticket_key")
+
+    def __init__(self, secret: bytes, office_id: str) -> None:
+        if not isinstance(secret, bytes | bytearray) or len(secret) < _MIN_SECRET:
+            raise ConfigurationError(f"secret must be bytes of length >= {_MIN_SECRET}")
+        # Separate keys per purpose, so a citizen ref can never be replayed as a tag.
+        self._ticket_key = hmac.new(bytes(secret), b"queue_quota/ticket", hashlib.sha256).digest()
+        self._citizen_key = hmac.new(bytes(secret), b"queue_quota/citizen", hashlib.sha256).digest()
+        self._office = office_id.encode()
+
+    def __repr__(self) -> str:
+        return f"<TicketSigner office={self._office.decode()!r}>"
+
+    def _tag(self, booking_id: str) -> str:
+        mac = hmac.new(self._ticket_key, self._office + b"\x00" + booking_id.encode(), "sha256")
+        return _b32(mac.digest()[:9], _TAG_CHARS)
+
+    def issue(self, booking_id: str) -> str:
+        """The ticket for a booking id."""
+        return f"{_group(booking_id)}.{_group(self._tag(booking_id))}"
+
+    def verify(self, ticket: str) -> str:
+        """The booking id a ticket was issued for; `InvalidTicket` if forged or malformed."""
+        if not isinstance(ticket, str) or len(ticket) > 80:
+            raise InvalidTicket("not a ticket")
+        head, sep, tail = ticket.strip().partition(".")
+        if not sep:
+            flat = _normalise(head)
+            head, tail = flat[:_ID_CHARS], flat[_ID_CHARS:]
+        booking_id, tag = _normalise(head), _normalise(tail)
+        if len(booking_id) != _ID_CHARS or len(tag) != _TAG_CHARS:
+            raise InvalidTicket("the ticket has the wrong length")
+        if not hmac.compare_digest(tag, self._tag(booking_id)):
+            raise InvalidTicket("the ticket's signature does not match")
+        return booking_id
+
+    def citizen_ref(self, citizen_id: str) -> str:
+        """The keyed hash that stands for a citizen ID (32 hex characters)."""
+        if not isinstance(citizen_id, str) or not citizen_id.strip():
+            raise ConfigurationError("citizen_id must be a non-empty string")
+        normal = "".join(citizen_id.split()).upper()
+        return hmac.new(self._citizen_key, normal.encode(), hashlib.sha256).hexdigest()[:32]
