@@ -492,8 +492,9 @@ class WorkingCalendar:
     def count_working_days(self, start: date, end: date) -> int:
         """The number of working days in ``[start, end)``.
 
-        Exactly ``numpy.busday_count(start, end, ...)``: negative when ``end < start``
-        (minus the working days in ``[end, start)``).
+        Exactly ``numpy.busday_count(start, end, ...)``, also when ``end < start``: the
+        count is then negative, minus the working days in ``(end, start]`` (numpy >= 1.25
+        counts backwards from ``start`` included to ``end`` excluded).
 
         Raises:
             ConfigurationError: ``start`` or ``end`` is not a date (or is a datetime).
@@ -502,7 +503,7 @@ class WorkingCalendar:
         b = check_day(end, "end").toordinal()
         sign = 1
         if b < a:
-            a, b, sign = b, a, -1
+            a, b, sign = b + 1, a + 1, -1
         if a == b:
             return 0
         span = self._span(_year_of(a), _year_of(b - 1))

@@ -1,0 +1,350 @@
+"""SQL of `PostgresStorage`: the schema and the server-side functions.
+
+Every write is **one** call of a PL/pgSQL function, so a booking is one statement and one
+round trip (in autocommit, the statement is its own transaction). ``{s}`` is the schema
+(quoted with ``psycopg.sql.Identifier``); ``{key_ns}`` and ``{citizen_ns}`` are the
+advisory-lock namespaces of the schema (integers).
+
+Concurrency, at READ COMMITTED (each statement of a function sees what committed before it
+started) or SERIALIZABLE; REPEATABLE READ is refused:
+
+* the day counter row is the lock that serializes a day: ``INSERT ... ON CONFLICT DO UPDATE
+  SET booked = booked + 1 WHERE booked < capacity`` waits for it, then re-checks;
+* ``pg_advisory_xact_lock`` on (office, channel, citizen) makes the count-then-insert of
+  the per-citizen limit race-free, and on (office, key) serializes one idempotency key;
+* ``qq_close_day`` locks the closed day's counters before reading its bookings, and
+  ``qq_take`` checks the closure again *after* locking a counter, so a reservation racing a
+  closure either commits first (and is moved) or sees the closure (and goes elsewhere).
+
+Domain refusals are raised with private SQLSTATEs, mapped back by the adapter:
+``QQ001`` no room, ``QQ002`` citizen limit, ``QQ003`` unknown booking, ``QQ004`` invalid
+transition (message as in the other adapters), ``QQ900`` inconsistent data, ``QQ901``
+unsupported isolation level.
+"""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+SCHEMA_VERSION = 1
+
+_GUARD = """
+    IF current_setting('transaction_isolation') = 'repeatable read' THEN
+        RAISE EXCEPTION USING ERRCODE = 'QQ901', MESSAGE =
+            'queue_quota needs READ COMMITTED or SERIALIZABLE isolation, not REPEATABLE READ';
+    END IF;"""
+
+# A label as Python writes it: f"{prefix}-{number:03d}".
+_LABEL = "p_prefix || '-' || lpad(t.o_number::text, greatest(3, length(t.o_number::text)), '0')"
+
+DDL: tuple[LiteralString, ...] = (
+    "CREATE SCHEMA IF NOT EXISTS {s}",
+    """CREATE TABLE IF NOT EXISTS {s}.qq_meta (
+        key   text COLLATE "C" PRIMARY KEY,
+        value text NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS {s}.qq_day (
+        office_id   text COLLATE "C" NOT NULL,
+        channel     text COLLATE "C" NOT NULL,
+        day         date    NOT NULL,
+        capacity    integer NOT NULL CHECK (capacity >= 0),
+        booked      integer NOT NULL DEFAULT 0,
+        last_number integer NOT NULL DEFAULT 0,
+        CONSTRAINT qq_day_pkey PRIMARY KEY (office_id, channel, day),
+        CONSTRAINT qq_day_booked CHECK (booked >= 0 AND booked <= capacity),
+        CONSTRAINT qq_day_numbers CHECK (last_number >= booked)
+    ) WITH (fillfactor = 50)""",
+    """CREATE TABLE IF NOT EXISTS {s}.qq_booking (
+        id              text COLLATE "C" NOT NULL,
+        office_id       text COLLATE "C" NOT NULL,
+        channel         text COLLATE "C" NOT NULL,
+        day             date    NOT NULL,
+        number          integer NOT NULL CHECK (number >= 1),
+        label           text    NOT NULL,
+        status          text COLLATE "C" NOT NULL
+            CHECK (status IN ('booked', 'checked_in', 'cancelled', 'no_show')),
+        citizen_ref     text COLLATE "C",
+        created_at      timestamptz NOT NULL,
+        ticket          text    NOT NULL,
+        idempotency_key text COLLATE "C",
+        CONSTRAINT qq_booking_pkey PRIMARY KEY (office_id, id),
+        CONSTRAINT qq_booking_number UNIQUE (office_id, day, channel, number),
+        CONSTRAINT qq_booking_key UNIQUE (office_id, idempotency_key)
+    )""",
+    """CREATE INDEX IF NOT EXISTS qq_booking_citizen
+        ON {s}.qq_booking (office_id, channel, citizen_ref, day)
+        WHERE citizen_ref IS NOT NULL AND status IN ('booked', 'checked_in')""",
+    """CREATE TABLE IF NOT EXISTS {s}.qq_closure (
+        office_id  text COLLATE "C" NOT NULL,
+        day        date NOT NULL,
+        reason     text NOT NULL,
+        created_at timestamptz NOT NULL,
+        CONSTRAINT qq_closure_pkey PRIMARY KEY (office_id, day)
+    )""",
+    # Take a place on the first candidate day with room that is not closed.
+    """CREATE OR REPLACE FUNCTION {s}.qq_take(
+        p_office text, p_channel text, p_days date[], p_caps integer[], p_exclude date,
+        OUT o_day date, OUT o_number integer)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        c record;
+    BEGIN
+        FOR c IN
+            SELECT s.d, s.cap
+            FROM unnest(p_days, p_caps) WITH ORDINALITY AS s (d, cap, ord)
+            WHERE s.cap > 0 AND s.d IS DISTINCT FROM p_exclude
+              AND NOT EXISTS (SELECT 1 FROM {s}.qq_closure AS z
+                              WHERE z.office_id = p_office AND z.day = s.d)
+              AND coalesce((SELECT q.booked FROM {s}.qq_day AS q
+                            WHERE q.office_id = p_office AND q.channel = p_channel
+                              AND q.day = s.d), 0) < s.cap
+            ORDER BY s.ord
+        LOOP
+            INSERT INTO {s}.qq_day AS q (office_id, channel, day, capacity, booked, last_number)
+            VALUES (p_office, p_channel, c.d, c.cap, 1, 1)
+            ON CONFLICT (office_id, channel, day) DO UPDATE
+                SET booked = q.booked + 1, last_number = q.last_number + 1,
+                    capacity = excluded.capacity
+                WHERE q.booked < excluded.capacity
+            RETURNING q.last_number INTO o_number;
+            CONTINUE WHEN o_number IS NULL;
+            -- A closure that committed while we waited for the counter wins: give it back.
+            IF EXISTS (SELECT 1 FROM {s}.qq_closure AS z
+                       WHERE z.office_id = p_office AND z.day = c.d) THEN
+                UPDATE {s}.qq_day SET booked = booked - 1, last_number = last_number - 1
+                WHERE office_id = p_office AND channel = p_channel AND day = c.d;
+                CONTINUE;
+            END IF;
+            o_day := c.d;
+            RETURN;
+        END LOOP;
+        RAISE EXCEPTION USING ERRCODE = 'QQ001', MESSAGE = 'no place left';
+    END
+    $$""",
+    # Move a (locked) booking to the first candidate day with room; free its old place.
+    """CREATE OR REPLACE FUNCTION {s}.qq_relocate(
+        b {s}.qq_booking, p_days date[], p_caps integer[], p_prefix text)
+    RETURNS {s}.qq_booking
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        t record;
+        r {s}.qq_booking;
+    BEGIN
+        SELECT * INTO t FROM {s}.qq_take(b.office_id, b.channel, p_days, p_caps, b.day);
+        UPDATE {s}.qq_booking
+        SET day = t.o_day, number = t.o_number, label = """
+    + _LABEL
+    + """
+        WHERE office_id = b.office_id AND id = b.id
+        RETURNING * INTO r;
+        UPDATE {s}.qq_day SET booked = booked - 1
+        WHERE office_id = b.office_id AND channel = b.channel AND day = b.day AND booked > 0;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'QQ900', MESSAGE =
+                format('day counter of %s %s is inconsistent', b.channel, b.day);
+        END IF;
+        RETURN r;
+    END
+    $$""",
+    """CREATE OR REPLACE FUNCTION {s}.qq_reserve(
+        p_office text, p_channel text, p_days date[], p_caps integer[], p_id text,
+        p_ticket text, p_prefix text, p_citizen text, p_per_citizen integer, p_today date,
+        p_created timestamptz, p_key text, p_retry boolean)
+    RETURNS SETOF {s}.qq_booking
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        b {s}.qq_booking;
+        t record;
+        held bigint;
+    BEGIN"""
+    + _GUARD
+    + """
+        IF p_key IS NOT NULL THEN
+            -- The same key twice at once: the second waits here, then finds the first.
+            PERFORM pg_advisory_xact_lock({key_ns}, hashtext(p_office || '/' || p_key));
+            SELECT * INTO b FROM {s}.qq_booking
+            WHERE office_id = p_office AND idempotency_key = p_key;
+            IF FOUND THEN RETURN NEXT b; RETURN; END IF;
+        END IF;
+        IF p_retry THEN
+            -- The connection broke during an earlier attempt that may have committed.
+            SELECT * INTO b FROM {s}.qq_booking WHERE office_id = p_office AND id = p_id;
+            IF FOUND THEN RETURN NEXT b; RETURN; END IF;
+        END IF;
+        IF p_citizen IS NOT NULL AND p_per_citizen IS NOT NULL THEN
+            PERFORM pg_advisory_xact_lock(
+                {citizen_ns}, hashtext(p_office || '/' || p_channel || '/' || p_citizen));
+            SELECT count(*) INTO held FROM {s}.qq_booking
+            WHERE office_id = p_office AND channel = p_channel AND citizen_ref = p_citizen
+              AND status IN ('booked', 'checked_in') AND day >= p_today;
+            IF held >= p_per_citizen THEN
+                RAISE EXCEPTION USING ERRCODE = 'QQ002', MESSAGE = 'already booked';
+            END IF;
+        END IF;
+        SELECT * INTO t FROM {s}.qq_take(p_office, p_channel, p_days, p_caps, NULL);
+        INSERT INTO {s}.qq_booking
+        VALUES (p_id, p_office, p_channel, t.o_day, t.o_number, """
+    + _LABEL
+    + """,
+                'booked', p_citizen, p_created, p_ticket, p_key)
+        RETURNING * INTO b;
+        RETURN NEXT b;
+    END
+    $$""",
+    """CREATE OR REPLACE FUNCTION {s}.qq_cancel(
+        p_office text, p_id text, p_not_before date, p_retry boolean)
+    RETURNS SETOF {s}.qq_booking
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        b {s}.qq_booking;
+    BEGIN"""
+    + _GUARD
+    + """
+        SELECT * INTO b FROM {s}.qq_booking WHERE office_id = p_office AND id = p_id FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'QQ003', MESSAGE = 'no such booking';
+        END IF;
+        IF p_retry AND b.status = 'cancelled' THEN RETURN NEXT b; RETURN; END IF;
+        IF b.status <> 'booked' THEN
+            RAISE EXCEPTION USING ERRCODE = 'QQ004',
+                MESSAGE = 'cannot cancel a booking that is ' || b.status;
+        END IF;
+        IF b.day < p_not_before THEN
+            RAISE EXCEPTION USING ERRCODE = 'QQ004', MESSAGE =
+                'cannot cancel a booking for a past day (' || to_char(b.day, 'YYYY-MM-DD') || ')';
+        END IF;
+        UPDATE {s}.qq_booking SET status = 'cancelled'
+        WHERE office_id = p_office AND id = p_id RETURNING * INTO b;
+        UPDATE {s}.qq_day SET booked = booked - 1
+        WHERE office_id = p_office AND channel = b.channel AND day = b.day AND booked > 0;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'QQ900', MESSAGE =
+                format('day counter of %s %s is inconsistent', b.channel, b.day);
+        END IF;
+        RETURN NEXT b;
+    END
+    $$""",
+    """CREATE OR REPLACE FUNCTION {s}.qq_check_in(
+        p_office text, p_id text, p_today date, p_retry boolean)
+    RETURNS SETOF {s}.qq_booking
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        b {s}.qq_booking;
+    BEGIN
+        SELECT * INTO b FROM {s}.qq_booking WHERE office_id = p_office AND id = p_id FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'QQ003', MESSAGE = 'no such booking';
+        END IF;
+        IF p_retry AND b.status = 'checked_in' AND b.day = p_today THEN
+            RETURN NEXT b; RETURN;
+        END IF;
+        IF b.status <> 'booked' THEN
+            RAISE EXCEPTION USING ERRCODE = 'QQ004',
+                MESSAGE = 'cannot check in a booking that is ' || b.status;
+        END IF;
+        IF b.day <> p_today THEN
+            RAISE EXCEPTION USING ERRCODE = 'QQ004', MESSAGE =
+                'the booking is for ' || to_char(b.day, 'YYYY-MM-DD')
+                || ', not today (' || to_char(p_today, 'YYYY-MM-DD') || ')';
+        END IF;
+        UPDATE {s}.qq_booking SET status = 'checked_in'
+        WHERE office_id = p_office AND id = p_id RETURNING * INTO b;
+        RETURN NEXT b;
+    END
+    $$""",
+    """CREATE OR REPLACE FUNCTION {s}.qq_move(
+        p_office text, p_id text, p_days date[], p_caps integer[], p_prefix text)
+    RETURNS SETOF {s}.qq_booking
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        b {s}.qq_booking;
+    BEGIN"""
+    + _GUARD
+    + """
+        SELECT * INTO b FROM {s}.qq_booking WHERE office_id = p_office AND id = p_id FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'QQ003', MESSAGE = 'no such booking';
+        END IF;
+        IF b.status <> 'booked' THEN
+            RAISE EXCEPTION USING ERRCODE = 'QQ004',
+                MESSAGE = 'cannot move a booking that is ' || b.status;
+        END IF;
+        RETURN NEXT {s}.qq_relocate(b, p_days, p_caps, p_prefix);
+    END
+    $$""",
+    # p_starts[i] .. p_starts[i + 1] - 1 are channel i's slots in p_days / p_caps.
+    """CREATE OR REPLACE FUNCTION {s}.qq_close_day(
+        p_office text, p_day date, p_reason text, p_now timestamptz, p_channels text[],
+        p_prefixes text[], p_starts integer[], p_days date[], p_caps integer[])
+    RETURNS SETOF {s}.qq_booking
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        b {s}.qq_booking;
+    BEGIN"""
+    + _GUARD
+    + """
+        INSERT INTO {s}.qq_closure (office_id, day, reason, created_at)
+        VALUES (p_office, p_day, p_reason, p_now)
+        ON CONFLICT (office_id, day) DO NOTHING;
+        IF NOT FOUND THEN RETURN; END IF;
+        -- Lock the day's counters: a racing reservation commits before we read the day's
+        -- bookings below, or waits and then sees the closure (see qq_take).
+        INSERT INTO {s}.qq_day AS q (office_id, channel, day, capacity)
+        SELECT p_office, ch, p_day, 0 FROM unnest(p_channels) AS ch
+        ON CONFLICT (office_id, channel, day) DO UPDATE SET booked = q.booked;
+        FOR i IN 1 .. coalesce(cardinality(p_channels), 0) LOOP
+            FOR b IN
+                SELECT * FROM {s}.qq_booking
+                WHERE office_id = p_office AND day = p_day AND channel = p_channels[i]
+                  AND status = 'booked'
+                ORDER BY number
+                FOR UPDATE
+            LOOP
+                RETURN NEXT {s}.qq_relocate(
+                    b, p_days[p_starts[i]:p_starts[i + 1] - 1],
+                    p_caps[p_starts[i]:p_starts[i + 1] - 1], p_prefixes[i]);
+            END LOOP;
+        END LOOP;
+    END
+    $$""",
+)
+
+COLUMNS: LiteralString = (
+    "id, office_id, channel, day, number, label, status, citizen_ref, created_at, ticket, "
+    "idempotency_key"
+)
+
+RESERVE: LiteralString = (
+    "SELECT * FROM {s}.qq_reserve(%s::text, %s::text, %s::date[], %s::int4[], %s::text,"
+    " %s::text, %s::text, %s::text, %s::int4, %s::date, %s::timestamptz, %s::text, %s::bool)"
+)
+CANCEL: LiteralString = "SELECT * FROM {s}.qq_cancel(%s::text, %s::text, %s::date, %s::bool)"
+CHECK_IN: LiteralString = "SELECT * FROM {s}.qq_check_in(%s::text, %s::text, %s::date, %s::bool)"
+MOVE: LiteralString = (
+    "SELECT * FROM {s}.qq_move(%s::text, %s::text, %s::date[], %s::int4[], %s::text)"
+)
+CLOSE_DAY: LiteralString = (
+    "SELECT * FROM {s}.qq_close_day(%s::text, %s::date, %s::text, %s::timestamptz,"
+    " %s::text[], %s::text[], %s::int4[], %s::date[], %s::int4[])"
+)
+FIND_BY_KEY: LiteralString = (
+    "SELECT " + COLUMNS + " FROM {s}.qq_booking WHERE office_id = %s AND idempotency_key = %s"
+)
+GET: LiteralString = "SELECT " + COLUMNS + " FROM {s}.qq_booking WHERE office_id = %s AND id = %s"
+CLOSURES: LiteralString = "SELECT day, reason FROM {s}.qq_closure WHERE office_id = %s"
+BOOKED_COUNTS: LiteralString = (
+    "SELECT day, booked FROM {s}.qq_day WHERE office_id = %s AND channel = %s"
+    " AND day >= %s AND day < %s AND booked > 0"
+)
+BOOKINGS_ON: LiteralString = (
+    "SELECT " + COLUMNS + " FROM {s}.qq_booking WHERE office_id = %s AND day = %s"
+    " AND (%s::text IS NULL OR channel = %s::text) AND (%s OR status <> 'cancelled')"
+    " ORDER BY channel, number"
+)
+META_READ: LiteralString = (
+    "SELECT key, value FROM {s}.qq_meta WHERE key IN ('schema_version', 'ddl_sha256')"
+)
+META_WRITE: LiteralString = (
+    "INSERT INTO {s}.qq_meta (key, value) VALUES ('schema_version', %s), ('ddl_sha256', %s)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
