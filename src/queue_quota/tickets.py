@@ -2,7 +2,7 @@
 
 A **ticket** is what the citizen carries (printed, in a QR code, or typed at a kiosk): the
 booking id and an HMAC-SHA256 tag over the office id and booking id, both in Crockford
-base32, e.g. ``"7K3M-2QXR-9D0A-HV5T.E4W1-8NBC-Q6Z"``. It carries no personal data and
+base32, e.g. ``"7K3M-2QXR-9D0A-HV5T.E4W1-8NBC-Q6ZR-T2MA"``. It carries no personal data and
 no day, so it stays valid when the booking is moved; it cannot be forged or altered without
 the office secret. Typing is forgiving: case, dashes, spaces, ``I``/``L`` for ``1`` and
 ``O`` for ``0`` are accepted.
@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
+import os
+import threading
 
 from .errors import ConfigurationError, InvalidTicket
 
@@ -24,29 +25,51 @@ __all__ = ["TicketSigner", "new_booking_id"]
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _DECODE = {c: i for i, c in enumerate(_ALPHABET)}
 _DECODE.update({"I": 1, "L": 1, "O": 0})
-_ID_CHARS = 16  # 80 random bits
-_TAG_CHARS = 13  # 65 bits of HMAC-SHA256 (truncated per RFC 2104 section 5)
+_ID_BYTES = 10  # 80 random bits -> 16 characters
+_ID_CHARS = 16
+_TAG_BYTES = 10  # 80 bits of HMAC-SHA256 (truncated per RFC 2104 section 5) -> 16 characters
+_TAG_CHARS = 16
 _MIN_SECRET = 16
+_RANDOM_BATCH = 256
 
 
-def _b32(data: bytes, chars: int) -> str:
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # 10 bits -> two characters
+_SHIFTS = (70, 60, 50, 40, 30, 20, 10, 0)
+
+
+def _b32(data: bytes) -> str:
+    """Crockford base32 of 10 bytes: 16 characters."""
     n = int.from_bytes(data, "big")
-    bits = len(data) * 8
-    n >>= max(0, bits - chars * 5)
-    out = []
-    for _ in range(chars):
-        out.append(_ALPHABET[n & 31])
-        n >>= 5
-    return "".join(reversed(out))
+    pairs = _PAIRS
+    return "".join([pairs[(n >> s) & 1023] for s in _SHIFTS])
+
+
+class _RandomPool(threading.local):
+    """Random bytes fetched from the OS in batches (one syscall per 256 ids)."""
+
+    def __init__(self) -> None:
+        self.pid = 0
+        self.buf = b""
+        self.pos = 0
+
+    def take(self, n: int) -> bytes:
+        if self.pos + n > len(self.buf) or self.pid != os.getpid():
+            self.buf, self.pos, self.pid = os.urandom(n * _RANDOM_BATCH), 0, os.getpid()
+        out = self.buf[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+
+_pool = _RandomPool()
 
 
 def new_booking_id() -> str:
-    """A fresh random booking id: 16 Crockford base32 characters (80 bits)."""
-    return _b32(secrets.token_bytes(10), _ID_CHARS)
+    """A fresh random booking id: 16 Crockford base32 characters (80 bits from the OS CSPRNG)."""
+    return _b32(_pool.take(_ID_BYTES))
 
 
 def _group(s: str) -> str:
-    return "-".join(s[i : i + 4] for i in range(0, len(s), 4))
+    return f"{s[0:4]}-{s[4:8]}-{s[8:12]}-{s[12:16]}"
 
 
 def _normalise(text: str) -> str:
@@ -71,14 +94,14 @@ class TicketSigner:
         # Separate keys per purpose, so a citizen ref can never be replayed as a tag.
         self._ticket_key = hmac.new(bytes(secret), b"queue_quota/ticket", hashlib.sha256).digest()
         self._citizen_key = hmac.new(bytes(secret), b"queue_quota/citizen", hashlib.sha256).digest()
-        self._office = office_id.encode()
+        self._office = office_id.encode() + b"\x00"
 
     def __repr__(self) -> str:
-        return f"<TicketSigner office={self._office.decode()!r}>"
+        return f"<TicketSigner office={self._office[:-1].decode()!r}>"
 
     def _tag(self, booking_id: str) -> str:
-        mac = hmac.new(self._ticket_key, self._office + b"\x00" + booking_id.encode(), "sha256")
-        return _b32(mac.digest()[:9], _TAG_CHARS)
+        mac = hmac.digest(self._ticket_key, self._office + booking_id.encode(), "sha256")
+        return _b32(mac[:_TAG_BYTES])
 
     def issue(self, booking_id: str) -> str:
         """The ticket for a booking id."""
@@ -104,4 +127,4 @@ class TicketSigner:
         if not isinstance(citizen_id, str) or not citizen_id.strip():
             raise ConfigurationError("citizen_id must be a non-empty string")
         normal = "".join(citizen_id.split()).upper()
-        return hmac.new(self._citizen_key, normal.encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.digest(self._citizen_key, normal.encode(), "sha256")[:16].hex()
