@@ -8,6 +8,7 @@ import random
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -368,7 +369,7 @@ def test_huge_offsets_are_fast_and_exact() -> None:
     cal = WorkingCalendar(holidays=hols)
     npcal = np.busdaycalendar(weekmask="1111100", holidays=hols)
     for n in (10**6, -(10**5), 12345):
-        roll = "forward" if n >= 0 else "backward"
+        roll: Literal["forward", "backward"] = "forward" if n >= 0 else "backward"
         expected = np.busday_offset(date(2020, 6, 3), n, roll=roll, busdaycal=npcal)
         assert cal.add_working_days(date(2020, 6, 3), n) == expected.astype(object)
 
@@ -459,7 +460,7 @@ def test_immutable() -> None:
     with pytest.raises(FrozenInstanceError):
         cal.tz = ZoneInfo("Asia/Jakarta")  # type: ignore[misc]
     with pytest.raises(FrozenInstanceError):
-        cal._weekmask = "1111111"  # type: ignore[misc]
+        cal._weekmask = "1111111"
     with pytest.raises(FrozenInstanceError):
         del cal._weekmask
     with pytest.raises(TypeError):
@@ -716,7 +717,7 @@ def test_numpy_oracle_hypothesis(
     cal = WorkingCalendar(weekmask=text, holidays=hols)
     npcal = np.busdaycalendar(weekmask=text, holidays=hols)
     d = origin + timedelta(days=start)
-    roll = "forward" if n >= 0 else "backward"
+    roll: Literal["forward", "backward"] = "forward" if n >= 0 else "backward"
     expected = np.busday_offset(d, n, roll=roll, busdaycal=npcal).astype(object)
     assert cal.add_working_days(d, n) == expected
     end = d + timedelta(days=length)

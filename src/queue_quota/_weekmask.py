@@ -13,7 +13,7 @@ from typing import Final
 
 from .errors import ConfigurationError
 
-__all__ = ["WEEKDAY_NAMES", "WeekArithmetic", "parse_weekmask"]
+__all__ = ["WEEKDAY_NAMES", "WeekArithmetic", "format_weekmask", "parse_weekmask"]
 
 WEEKDAY_NAMES: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _NAME_INDEX: Final = {name.lower(): i for i, name in enumerate(WEEKDAY_NAMES)}

@@ -506,7 +506,9 @@ class WorkingCalendar:
             a, b, sign = b + 1, a + 1, -1
         if a == b:
             return 0
-        span = self._span(_year_of(a), _year_of(b - 1))
+        span = self._state.span
+        if span is None or not (span.lo <= a and b - 1 <= span.hi):
+            span = self._span(_year_of(a), _year_of(b - 1))
         return sign * (self._f(span, b) - self._f(span, a))
 
     def working_days(self, start: date, end: date) -> Iterator[date]:
@@ -581,7 +583,7 @@ class WorkingCalendar:
         span = state.span
         if span is not None and any(span.first_year <= y <= span.last_year for y in touched):
             span = None
-        child = object.__new__(WorkingCalendar)
+        child = object.__new__(type(self))
         child._setup(
             weekmask=self._weekmask,
             source=self._source,
