@@ -41,6 +41,11 @@ class MemoryStorage:
         # (office, day) -> ids of the bookings on that day
         self._by_day: dict[tuple[str, date], list[str]] = {}
         self._closures: dict[str, dict[date, str]] = {}
+        # Skip pointer over full days (see `_first_with_room`): per (office, channel), the
+        # slot sequence last searched, the release epoch then, and the first index that
+        # may still have room. Any release of a place bumps the epoch.
+        self._epochs: dict[tuple[str, str], int] = {}
+        self._hints: dict[tuple[str, str], tuple[Sequence[Slot], int, int]] = {}
 
     def __repr__(self) -> str:
         return f"<MemoryStorage bookings={len(self._bookings)}>"
@@ -152,7 +157,7 @@ class MemoryStorage:
                 raise InvalidTransition(f"cannot cancel a booking that is {b.status.value}")
             if b.day < not_before:
                 raise InvalidTransition(f"cannot cancel a booking for a past day ({b.day})")
-            self._days[(office_id, b.channel, b.day)].booked -= 1
+            self._release(office_id, b.channel, b.day)
             new = attrs.evolve(b, status=BookingStatus.CANCELLED)
             self._bookings[(office_id, booking_id)] = new
             return new
@@ -242,12 +247,30 @@ class MemoryStorage:
                 n += 1
         return n
 
+    def _release(self, office_id: str, channel: str, day: date) -> None:
+        self._days[(office_id, channel, day)].booked -= 1
+        key = (office_id, channel)
+        self._epochs[key] = self._epochs.get(key, 0) + 1
+
     def _first_with_room(
         self, office_id: str, channel: str, slots: Sequence[Slot], exclude: date | None
     ) -> tuple[Slot, _Day]:
+        """The first slot with room, skipping the full prefix found by earlier searches.
+
+        Slots before the remembered index were unavailable (full, closed or without
+        capacity) when searched; days only fill up until a place is released (which bumps
+        the epoch) and closures are never lifted, so they are still unavailable.
+        """
         closed = self._closures.get(office_id, {})
         days = self._days
-        for slot in slots:
+        channel_key = (office_id, channel)
+        epoch = self._epochs.get(channel_key, 0)
+        start = 0
+        hint = self._hints.get(channel_key)
+        if hint is not None and hint[0] is slots and hint[1] == epoch:
+            start = hint[2]
+        for i in range(start, len(slots)):
+            slot = slots[i]
             if slot.day == exclude or slot.capacity <= 0 or slot.day in closed:
                 continue
             key = (office_id, channel, slot.day)
@@ -255,14 +278,18 @@ class MemoryStorage:
             if row is None:
                 row = days[key] = _Day()
             if row.booked < slot.capacity:
+                if exclude is None:
+                    self._hints[channel_key] = (slots, epoch, i)
                 return slot, row
+        if exclude is None:
+            self._hints[channel_key] = (slots, epoch, len(slots))
         raise QuotaExhausted(channel=channel)
 
     def _move(self, b: Booking, slots: Sequence[Slot], prefix: str) -> Booking:
         slot, row = self._first_with_room(b.office_id, b.channel, slots, exclude=b.day)
         row.booked += 1
         row.last_number += 1
-        self._days[(b.office_id, b.channel, b.day)].booked -= 1
+        self._release(b.office_id, b.channel, b.day)
         new = attrs.evolve(
             b, day=slot.day, number=row.last_number, label=make_label(prefix, row.last_number)
         )

@@ -72,6 +72,12 @@ CREATE INDEX IF NOT EXISTS qq_booking_citizen
     ON qq_booking (office_id, channel, citizen_ref, day)
     WHERE citizen_ref IS NOT NULL AND status IN ('booked', 'checked_in');
 CREATE INDEX IF NOT EXISTS qq_booking_day ON qq_booking (office_id, day, channel, number);
+CREATE TABLE IF NOT EXISTS qq_epoch (
+    office_id TEXT    NOT NULL,
+    channel   TEXT    NOT NULL,
+    epoch     INTEGER NOT NULL,
+    PRIMARY KEY (office_id, channel)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS qq_closure (
     office_id  TEXT NOT NULL,
     day        TEXT NOT NULL,
@@ -151,6 +157,8 @@ class SQLiteStorage:
         self._migrated = False
         self._migrate_lock = threading.Lock()
         self._closed = False
+        # Skip pointer over full days, per (office, channel): see `_take`.
+        self._hints: dict[tuple[str, str], tuple[Sequence[Slot], int, int]] = {}
 
     def __repr__(self) -> str:
         return f"<SQLiteStorage {str(self._path)!r} synchronous={self._synchronous}>"
@@ -441,47 +449,68 @@ class SQLiteStorage:
         )
         if cur.rowcount != 1:
             raise StorageError(f"day counter of {channel} {day} is inconsistent")
+        conn.execute(
+            "INSERT INTO qq_epoch (office_id, channel, epoch) VALUES (?, ?, 1) "
+            "ON CONFLICT (office_id, channel) DO UPDATE SET epoch = epoch + 1",
+            (office_id, channel),
+        )
 
-    @staticmethod
     def _take(
+        self,
         conn: sqlite3.Connection,
         office_id: str,
         channel: str,
         slots: Sequence[Slot],
         exclude: date | None,
     ) -> tuple[date, int]:
-        """Take a place on the first slot with room: returns (day, number)."""
+        """Take a place on the first slot with room: returns (day, number).
+
+        Skips the prefix of ``slots`` that an earlier search in this process found
+        unavailable, if no place of the channel was released since (the ``qq_epoch``
+        counter, bumped in the same transaction as every release, says so): days only
+        fill up until a release, and closures are never lifted. So the cost of a booking
+        does not grow with the number of full days ahead.
+        """
         if not slots:
             raise QuotaExhausted(channel=channel)
-        first, last = slots[0].day.isoformat(), slots[-1].day.isoformat()
-        if len(slots) == 1:
-            first_s = slots[0]
-            closed = conn.execute(
-                "SELECT 1 FROM qq_closure WHERE office_id = ? AND day = ?", (office_id, first)
-            ).fetchone()
-            if closed is None and first_s.day != exclude and first_s.capacity > 0:
-                row = conn.execute(
-                    _UPSERT_DAY, (office_id, channel, first, first_s.capacity)
-                ).fetchone()
-                if row is not None:
-                    return first_s.day, int(row[0])
+        key = (office_id, channel)
+        row = conn.execute(
+            "SELECT epoch FROM qq_epoch WHERE office_id = ? AND channel = ?", key
+        ).fetchone()
+        epoch = 0 if row is None else int(row[0])
+        start = 0
+        hint = self._hints.get(key)
+        if hint is not None and hint[0] is slots and hint[1] == epoch:
+            start = hint[2]
+        if start >= len(slots):
             raise QuotaExhausted(channel=channel)
-        lo, hi = min(first, last), max(first, last)
-        booked = dict(
-            conn.execute(
-                "SELECT day, booked FROM qq_day WHERE office_id = ? AND channel = ? "
-                "AND day >= ? AND day <= ?",
-                (office_id, channel, lo, hi),
-            ).fetchall()
-        )
-        closed_days = {
-            d
-            for (d,) in conn.execute(
-                "SELECT day FROM qq_closure WHERE office_id = ? AND day >= ? AND day <= ?",
-                (office_id, lo, hi),
-            ).fetchall()
-        }
-        for slot in slots:
+        lo = slots[start].day.isoformat()
+        hi = slots[-1].day.isoformat()
+        if lo == hi:
+            booked: dict[str, int] = {}
+            closed_days: set[str] = set()
+            if conn.execute(
+                "SELECT 1 FROM qq_closure WHERE office_id = ? AND day = ?", (office_id, lo)
+            ).fetchone():
+                closed_days.add(lo)
+        else:
+            lo, hi = min(lo, hi), max(lo, hi)
+            booked = dict(
+                conn.execute(
+                    "SELECT day, booked FROM qq_day WHERE office_id = ? AND channel = ? "
+                    "AND day >= ? AND day <= ? AND booked > 0",
+                    (office_id, channel, lo, hi),
+                ).fetchall()
+            )
+            closed_days = {
+                d
+                for (d,) in conn.execute(
+                    "SELECT day FROM qq_closure WHERE office_id = ? AND day >= ? AND day <= ?",
+                    (office_id, lo, hi),
+                ).fetchall()
+            }
+        for i in range(start, len(slots)):
+            slot = slots[i]
             iso = slot.day.isoformat()
             if (
                 slot.day == exclude
@@ -490,9 +519,13 @@ class SQLiteStorage:
                 or booked.get(iso, 0) >= slot.capacity
             ):
                 continue
-            row = conn.execute(_UPSERT_DAY, (office_id, channel, iso, slot.capacity)).fetchone()
-            if row is not None:
-                return slot.day, int(row[0])
+            taken = conn.execute(_UPSERT_DAY, (office_id, channel, iso, slot.capacity)).fetchone()
+            if taken is not None:
+                if exclude is None:
+                    self._hints[key] = (slots, epoch, i)
+                return slot.day, int(taken[0])
+        if exclude is None:
+            self._hints[key] = (slots, epoch, len(slots))
         raise QuotaExhausted(channel=channel)
 
     def _move(
