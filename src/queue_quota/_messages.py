@@ -79,8 +79,8 @@ _ID: Final[dict[str, str]] = {
     "outside_booking_window.no_day": "Tanggal yang dipilih berada di luar periode pendaftaran.",
     "outside_booking_window.range": "Pilih tanggal antara {earliest} dan {latest}.",
     "already_booked": (
-        "Anda sudah memiliki {limit} pendaftaran aktif untuk layanan {channel}. "
-        "Batalkan pendaftaran tersebut jika ingin mendaftar ulang."
+        "Anda sudah memiliki {limit} nomor antrean aktif untuk {channel}. "
+        "Batalkan nomor tersebut jika ingin mendaftar ulang."
     ),
     "booking_not_found": "Pendaftaran tidak ditemukan. Periksa kembali nomor tiket Anda.",
     "invalid_transition": (
@@ -90,9 +90,7 @@ _ID: Final[dict[str, str]] = {
     "invalid_ticket": "Tiket tidak valid. Periksa kembali kode tiket Anda.",
     "configuration_error": "Konfigurasi atau masukan tidak valid: {message}",
     "unknown_channel": "Jenis layanan tidak dikenal: {message}",
-    "storage_error": (
-        "Sistem antrean sedang mengalami gangguan. Silakan coba beberapa saat lagi."
-    ),
+    "storage_error": ("Sistem antrean sedang mengalami gangguan. Silakan coba beberapa saat lagi."),
     # -- closure reasons and channels ---------------------------------------------------
     "reason.weekend": "akhir pekan",
     "reason.no capacity": "tidak ada kuota",
@@ -104,12 +102,12 @@ _ID: Final[dict[str, str]] = {
     "ticket.day": "Hari layanan",
     "ticket.ticket": "Tiket",
     "ticket.status": "Status",
+    "ticket.id": "ID pendaftaran",
     "status.booked": "terdaftar",
     "status.checked_in": "sudah check-in",
     "status.cancelled": "dibatalkan",
     "status.no_show": "tidak hadir",
     # -- command line -------------------------------------------------------------------
-    "cli.booking_id": "ID pendaftaran",
     "cli.cancelled": "Pendaftaran {label} untuk {day} dibatalkan.",
     "cli.checked_in": "Check-in berhasil: {label}, {day}.",
     "cli.closed": "Kantor ditutup pada {day} ({reason}).",
@@ -160,7 +158,7 @@ _EN: Final[dict[str, str]] = {
     "outside_booking_window.no_day": "The chosen day is outside the booking period.",
     "outside_booking_window.range": "Please choose a day between {earliest} and {latest}.",
     "already_booked": (
-        "You already hold {limit} active booking(s) for the {channel} service. "
+        "You already hold {limit} active queue number(s) for {channel}. "
         "Cancel it first if you want to book again."
     ),
     "booking_not_found": "No such booking. Please check your ticket number.",
@@ -181,11 +179,11 @@ _EN: Final[dict[str, str]] = {
     "ticket.day": "Served on",
     "ticket.ticket": "Ticket",
     "ticket.status": "Status",
+    "ticket.id": "Booking ID",
     "status.booked": "booked",
     "status.checked_in": "checked in",
     "status.cancelled": "cancelled",
     "status.no_show": "no show",
-    "cli.booking_id": "Booking ID",
     "cli.cancelled": "Booking {label} for {day} is cancelled.",
     "cli.checked_in": "Checked in: {label}, {day}.",
     "cli.closed": "The office is closed on {day} ({reason}).",

@@ -296,10 +296,12 @@ def describe(error: QueueQuotaError, lang: str = "id", *, today: date | None = N
     return _text(code, "queue_quota_error")  # pragma: no cover - the root is always found
 
 
-def ticket_text(booking: Booking, lang: str = "id") -> str:
+def ticket_text(booking: Booking, lang: str = "id", *, show_id: bool = False) -> str:
     """What is printed for the citizen: queue number, service, day and ticket.
 
-    Never contains personal data (a booking holds none). Lines are aligned::
+    Never contains personal data (a booking holds none). With ``show_id``, the booking id
+    is added (what ``queue-quota cancel`` takes); a status other than booked is shown.
+    Lines are aligned::
 
         Nomor antrean : A-001
         Layanan       : pendaftaran online
@@ -313,6 +315,8 @@ def ticket_text(booking: Booking, lang: str = "id") -> str:
         (_text(code, "ticket.day"), format_date(booking.day, code)),
         (_text(code, "ticket.ticket"), booking.ticket),
     ]
+    if show_id:
+        rows.append((_text(code, "ticket.id"), booking.id))
     if booking.status is not BookingStatus.BOOKED:
         status = CATALOGUES[code].get(f"status.{booking.status.value}", booking.status.value)
         rows.append((_text(code, "ticket.status"), status))
