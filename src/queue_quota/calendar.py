@@ -298,7 +298,10 @@ class WorkingCalendar:
             )
         try:
             h = holidays_package.country_holidays(
-                code, subdiv=subdiv, categories=cats, language=language
+                code,
+                subdiv=subdiv,
+                categories=cats,
+                language=language or entity.default_language,
             )
         except (NotImplementedError, ValueError, KeyError) as exc:
             raise ConfigurationError(f"holidays for {code}: {exc}") from exc

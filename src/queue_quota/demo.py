@@ -81,8 +81,10 @@ def _events(rng: random.Random, calendar: WorkingCalendar) -> list[tuple[datetim
     return events
 
 
-def run_demo(db_path: Path, out: TextIO = sys.stdout, *, seed: int = 2020) -> int:
-    """Run the scenario against an SQLite file and print the report; returns 0."""
+def run_demo(db_path: Path, out: TextIO | None = None, *, seed: int = 2020) -> int:
+    """Run the scenario against an SQLite file and print the report (to ``out``, by
+    default standard output); returns 0."""
+    out = sys.stdout if out is None else out
     office = tegal_office()
     storage = SQLiteStorage(db_path, synchronous="NORMAL")
     sched = Scheduler(office, storage, secret=DEMO_SECRET)
@@ -179,10 +181,10 @@ def run_demo(db_path: Path, out: TextIO = sys.stdout, *, seed: int = 2020) -> in
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     """Run the demo in a temporary directory."""
     with tempfile.TemporaryDirectory(prefix="queue-quota-demo-") as tmp:
-        return run_demo(Path(tmp) / "queue.sqlite3")
+        return run_demo(Path(tmp) / "queue.sqlite3", out)
 
 
 if __name__ == "__main__":
