@@ -18,6 +18,7 @@ from .errors import (
     ConfigurationError,
     InvalidTicket,
     InvalidTransition,
+    OutsideBookingWindow,
     QuotaExhausted,
     RefusalError,
 )
@@ -94,6 +95,7 @@ class Scheduler:
         self._clock = clock or _utcnow
         self._calendar = office.calendar
         self._order = {p.channel: i for i, p in enumerate(office.policies)}
+        self._policies = {p.channel: p for p in office.policies}
         self._slot_cache: dict[tuple[str, date], tuple[Slot, ...]] = {}
         self._cache_lock = threading.Lock()
 
@@ -140,7 +142,7 @@ class Scheduler:
             DayClosed, OutsideServiceHours, OutsideBookingWindow, AlreadyBooked: Refusals.
             ConfigurationError: Bad input (unknown channel, naive ``now``, ...).
         """
-        policy = self._office.policy(channel)
+        policy = self._policies.get(channel) or self._office.policy(channel)
         at = self._now(now)
         if idempotency_key is not None:
             if not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= 200:
@@ -358,7 +360,8 @@ class Scheduler:
         policy = self._office.policy(channel)
         today = self.today(now=now)
         calendar = self._effective_calendar()
-        start, last = policy.booking_window(today, calendar)
+        # The window is the office calendar's, as in `book`; run-time closures close days.
+        start, last = policy.booking_window(today, self._calendar)
         return self._first_with_room(policy, calendar, start, last)
 
     # -- internals -------------------------------------------------------------------------
@@ -432,12 +435,14 @@ class Scheduler:
             # A closure made at run time comes first in the order of refusals.
             try:
                 policy.admit(request, calendar)
+            except OutsideBookingWindow:
+                pass  # the window was checked on the office calendar, as `book` does
             except RefusalError as earlier:
                 return earlier
         if not isinstance(exc, QuotaExhausted):
             return exc
         today = request.today
-        start, last = policy.booking_window(today, calendar)
+        start, last = policy.booking_window(today, self._calendar)
         anchor = request.preferred_date
         if anchor is None:
             if last <= today:  # a same-day channel: when to come back
@@ -462,7 +467,7 @@ class Scheduler:
                 other.admit(probe, calendar)
             except RefusalError:
                 continue
-            o_start, o_last = other.booking_window(today, calendar)
+            o_start, o_last = other.booking_window(today, self._calendar)
             day = self._first_with_room(other, calendar, o_start, o_last)
             if day is not None:
                 alternatives[other.channel] = day

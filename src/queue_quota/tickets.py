@@ -1,8 +1,9 @@
 """Signed tickets and keyed citizen references.
 
 A **ticket** is what the citizen carries (printed, in a QR code, or typed at a kiosk): the
-booking id and an HMAC-SHA256 tag over the office id and booking id, both in Crockford
-base32, e.g. ``"7K3M-2QXR-9D0A-HV5T.E4W1-8NBC-Q6ZR-T2MA"``. It carries no personal data and
+booking id (80 random bits in Crockford base32) and a 64-bit HMAC-SHA256 tag over the
+office id and booking id (in hex, whose digits are Crockford digits too), e.g.
+``"7K3M-2QXR-9D0A-HV5T.E4C1-8BBC-96D0-F2AA"``. It carries no personal data and
 no day, so it stays valid when the booking is moved; it cannot be forged or altered without
 the office secret. Typing is forgiving: case, dashes, spaces, ``I``/``L`` for ``1`` and
 ``O`` for ``0`` are accepted.
@@ -13,6 +14,7 @@ citizen can be matched without the ID ever being stored.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
@@ -27,45 +29,37 @@ _DECODE = {c: i for i, c in enumerate(_ALPHABET)}
 _DECODE.update({"I": 1, "L": 1, "O": 0})
 _ID_BYTES = 10  # 80 random bits -> 16 characters
 _ID_CHARS = 16
-_TAG_BYTES = 10  # 80 bits of HMAC-SHA256 (truncated per RFC 2104 section 5) -> 16 characters
+_TAG_BYTES = 8  # 64 bits of HMAC-SHA256 (truncated per RFC 2104 section 5), in hex
 _TAG_CHARS = 16
 _MIN_SECRET = 16
 _RANDOM_BATCH = 256
 
 
-_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # 10 bits -> two characters
-_SHIFTS = (70, 60, 50, 40, 30, 20, 10, 0)
+_B32_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
 
 
-def _b32(data: bytes) -> str:
-    """Crockford base32 of 10 bytes: 16 characters."""
-    n = int.from_bytes(data, "big")
-    pairs = _PAIRS
-    return "".join([pairs[(n >> s) & 1023] for s in _SHIFTS])
-
-
-class _RandomPool(threading.local):
-    """Random bytes fetched from the OS in batches (one syscall per 256 ids)."""
+class _IdPool(threading.local):
+    """Booking ids made in batches: one OS random call and one base32 pass per 256 ids."""
 
     def __init__(self) -> None:
         self.pid = 0
-        self.buf = b""
-        self.pos = 0
+        self.ids: list[str] = []
 
-    def take(self, n: int) -> bytes:
-        if self.pos + n > len(self.buf) or self.pid != os.getpid():
-            self.buf, self.pos, self.pid = os.urandom(n * _RANDOM_BATCH), 0, os.getpid()
-        out = self.buf[self.pos : self.pos + n]
-        self.pos += n
-        return out
+    def take(self) -> str:
+        if not self.ids or self.pid != os.getpid():
+            raw = base64.b32encode(os.urandom(_ID_BYTES * _RANDOM_BATCH))
+            text = raw.translate(_B32_TO_CROCKFORD).decode("ascii")
+            self.ids = [text[i : i + _ID_CHARS] for i in range(0, len(text), _ID_CHARS)]
+            self.pid = os.getpid()
+        return self.ids.pop()
 
 
-_pool = _RandomPool()
+_pool = _IdPool()
 
 
 def new_booking_id() -> str:
     """A fresh random booking id: 16 Crockford base32 characters (80 bits from the OS CSPRNG)."""
-    return _b32(_pool.take(_ID_BYTES))
+    return _pool.take()
 
 
 def _group(s: str) -> str:
@@ -101,7 +95,8 @@ class TicketSigner:
 
     def _tag(self, booking_id: str) -> str:
         mac = hmac.digest(self._ticket_key, self._office + booking_id.encode(), "sha256")
-        return _b32(mac[:_TAG_BYTES])
+        # Hex digits are Crockford base32 digits too, so the whole ticket reads alike.
+        return mac[:_TAG_BYTES].hex().upper()
 
     def issue(self, booking_id: str) -> str:
         """The ticket for a booking id."""
