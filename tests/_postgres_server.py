@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = [
     "ClusterError",
@@ -139,9 +139,10 @@ class PostgresCluster:
 
 def find_bindir() -> Path | None:
     """Where ``initdb`` and ``pg_ctl`` are, or ``None``."""
+    if os.environ.get(ENV_BINDIR):  # explicit: that directory or nothing
+        given = Path(os.environ[ENV_BINDIR])
+        return given if (given / "initdb").is_file() and (given / "pg_ctl").is_file() else None
     candidates: list[Path] = []
-    if os.environ.get(ENV_BINDIR):
-        candidates.append(Path(os.environ[ENV_BINDIR]))
     versions = sorted(
         Path("/usr/lib/postgresql").glob("*/bin"),
         key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
@@ -279,12 +280,16 @@ def _stop_all() -> None:
 _SAFE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
+    """Skip, or fail under ``CI=true``: CI never silently skips the PostgreSQL tests."""
     import pytest
 
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"PostgreSQL is required in CI: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+_SHARED: PostgresCluster | None = None
 
 
 def _session_conninfo() -> Iterator[str]:
@@ -296,15 +301,15 @@ def _session_conninfo() -> Iterator[str]:
     if given:
         yield given
         return
-    try:
-        cluster = start_cluster()
-    except (ClusterError, OSError, subprocess.SubprocessError) as exc:
-        _unavailable(f"cannot start a throwaway PostgreSQL: {exc}")
-        return
-    try:
-        yield cluster.conninfo
-    finally:
-        stop_cluster(cluster)
+    global _SHARED
+    if _SHARED is None:
+        # One cluster per test process, however many modules import the fixture; it is
+        # stopped and removed at exit (see `_stop_all`).
+        try:
+            _SHARED = start_cluster()
+        except (ClusterError, OSError, subprocess.SubprocessError) as exc:
+            _unavailable(f"cannot start a throwaway PostgreSQL: {exc}")
+    yield _SHARED.conninfo
 
 
 def drop_schema(conninfo: str, schema: str) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -26,12 +28,8 @@ SECRET = b"test-secret-0123456789abcdef"
 
 
 def wib(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
-    """An aware datetime at the given Jakarta (UTC+7) wall time."""
-    return (
-        datetime(year, month, day, hour, minute, tzinfo=UTC)
-        .replace(tzinfo=None)
-        .replace(tzinfo=qq.WorkingCalendar(tz="Asia/Jakarta").tz)
-    )
+    """An aware datetime at the given Jakarta (WIB, UTC+7) wall time."""
+    return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo("Asia/Jakarta"))
 
 
 def tegal_office(online: int = 20, walk_in: int = 40) -> qq.Office:
@@ -81,3 +79,22 @@ def storage_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
 def sched(office: qq.Office, storage_factory: StorageFactory) -> qq.Scheduler:
     """A scheduler for the Tegal office on each storage."""
     return qq.Scheduler(office, storage_factory(), secret=SECRET)
+
+
+# PostgreSQL: a throwaway cluster for the session (or $QUEUE_QUOTA_TEST_POSTGRES).
+from _postgres_server import pg_storage, postgres_conninfo  # noqa: E402
+
+__all__ = ["pg_storage", "postgres_conninfo"]
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Print how many PostgreSQL tests ran, passed and were skipped (none may skip in CI)."""
+    counts: dict[str, int] = {}
+    for outcome in ("passed", "failed", "skipped", "error", "xfailed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            counted = report.when == "call" or (outcome == "skipped" and report.when == "setup")
+            if counted and "postgres" in getattr(report, "keywords", {}):
+                counts[outcome] = counts.get(outcome, 0) + 1
+    total = sum(counts.values())
+    detail = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none collected"
+    terminalreporter.write_line(f"PostgreSQL tests: {total} ({detail})")

@@ -118,7 +118,7 @@ DDL: tuple[LiteralString, ...] = (
             o_day := c.d;
             RETURN;
         END LOOP;
-        RAISE EXCEPTION USING ERRCODE = 'QQ001', MESSAGE = 'no place left';
+        RAISE EXCEPTION USING ERRCODE = 'QQ001', MESSAGE = 'no place left', DETAIL = p_channel;
     END
     $$""",
     # Move a (locked) booking to the first candidate day with room; free its old place.
@@ -348,3 +348,19 @@ META_WRITE: LiteralString = (
     "INSERT INTO {s}.qq_meta (key, value) VALUES ('schema_version', %s), ('ddl_sha256', %s)"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
+
+#: Every statement the adapter runs, by name (``{s}`` still to fill in).
+QUERIES: dict[str, LiteralString] = {
+    "RESERVE": RESERVE,
+    "CANCEL": CANCEL,
+    "CHECK_IN": CHECK_IN,
+    "MOVE": MOVE,
+    "CLOSE_DAY": CLOSE_DAY,
+    "FIND_BY_KEY": FIND_BY_KEY,
+    "GET": GET,
+    "CLOSURES": CLOSURES,
+    "BOOKED_COUNTS": BOOKED_COUNTS,
+    "BOOKINGS_ON": BOOKINGS_ON,
+    "META_READ": META_READ,
+    "META_WRITE": META_WRITE,
+}

@@ -24,20 +24,13 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, LiteralString
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
-from ..errors import (
-    AlreadyBooked,
-    BookingNotFound,
-    ConfigurationError,
-    InvalidTransition,
-    QueueQuotaError,
-    QuotaExhausted,
-    StorageError,
-)
-from ..models import Booking, BookingStatus, Reservation, Slot
-from . import _pg_sql as Q
+from ..errors import BookingNotFound, ConfigurationError, InvalidTransition, StorageError
+from ..models import Booking, Reservation, Slot
+from . import _pg_sql as sqlq
+from ._pg_support import Refused, lock_ns, to_booking
 from .base import ChannelMove
 
 try:
@@ -62,37 +55,8 @@ _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _RETRY_STATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 _Row = tuple[Any, ...]
 
-#: How an operation may be retried after a lost connection: ``read`` always; ``idempotent``
-#: (one statement, re-run with its retry flag set); ``once`` (in an explicit transaction:
-#: a failure before COMMIT is retried, one during COMMIT is a `StorageError`).
-_READ, _IDEMPOTENT, _ONCE = "read", "idempotent", "once"
-
-
-def _to_booking(row: _Row) -> Booking:
-    created: datetime = row[8]
-    return Booking(
-        id=row[0],
-        office_id=row[1],
-        channel=row[2],
-        day=row[3],
-        number=row[4],
-        label=row[5],
-        status=BookingStatus(row[6]),
-        citizen_ref=row[7],
-        created_at=created.astimezone(UTC),
-        ticket=row[9],
-        idempotency_key=row[10],
-    )
-
-
-def _lock_ns(schema: str, what: str) -> int:
-    """A stable signed 32-bit advisory-lock namespace for ``what`` in ``schema``."""
-    digest = hashlib.sha256(f"queue_quota:{schema}:{what}".encode()).digest()
-    return int.from_bytes(digest[:4], "big", signed=True)
-
-
-class _Lost(Exception):
-    """Internal: a failed attempt and whether its outcome is unknown."""
+#: What to do when a connection is lost while a write may have committed (see `_run`).
+_RETRY, _FLAG, _RAISE = "retry", "flag", "raise"
 
 
 class PostgresStorage:
@@ -169,21 +133,20 @@ class PostgresStorage:
         self._max_attempts = max_attempts
         self._prepare = prepare
         ident = sql.Identifier(schema)
-        ns = {"key_ns": sql.Literal(_lock_ns(schema, "key")),
-              "citizen_ns": sql.Literal(_lock_ns(schema, "citizen"))}  # fmt: skip
-        self._ddl = [sql.SQL(s).format(s=ident, **ns).as_bytes(None) for s in Q.DDL]
+        key_ns = sql.Literal(lock_ns(schema, "key"))
+        citizen_ns = sql.Literal(lock_ns(schema, "citizen"))
+        self._ddl = [
+            sql.SQL(s).format(s=ident, key_ns=key_ns, citizen_ns=citizen_ns).as_bytes(None)
+            for s in sqlq.DDL
+        ]
         self._ddl_sha = hashlib.sha256(b"\0".join(self._ddl)).hexdigest()
-
-        def q(text: LiteralString) -> bytes:
-            return sql.SQL(text).format(s=ident).as_bytes(None)
-
-        self._q = {name: q(getattr(Q, name)) for name in Q.__dict__ if name.isupper()
-                   and name not in ("DDL", "COLUMNS", "SCHEMA_VERSION")}  # fmt: skip
+        self._q = {k: sql.SQL(v).format(s=ident).as_bytes(None) for k, v in sqlq.QUERIES.items()}
+        self._meta_table = f"{ident.as_string(None)}.qq_meta"
         self._lock = threading.Lock()
         self._ready_pid: int | None = None
         self._closed = False
-        #: Attempts that were retried (serialization failures, deadlocks, lost connections).
-        self.retries = 0
+        self._retries = 0
+        self._stats_lock = threading.Lock()
 
     def __repr__(self) -> str:
         where = "owned pool" if self._owns_pool else "shared pool"
@@ -194,28 +157,31 @@ class PostgresStorage:
         """The schema holding the tables."""
         return self._schema
 
+    @property
+    def retries(self) -> int:
+        """Attempts retried so far (serialization failures, deadlocks, lost connections)."""
+        return self._retries
+
     # -- connections and schema ------------------------------------------------------------
 
     def _get_pool(self) -> _Pool:
-        if self._closed:
-            raise StorageError("the storage is closed")
-        pid = os.getpid()
         pool = self._pool
-        if self._ready_pid == pid and pool is not None:
+        if self._ready_pid == os.getpid() and pool is not None and not self._closed:
             return pool
         with self._lock:
             if self._closed:
                 raise StorageError("the storage is closed")
+            pid = os.getpid()
             if self._ready_pid != pid or self._pool is None:
                 if self._owns_pool:
-                    # A pool inherited through fork() shares sockets with the parent: leave
-                    # it alone and open our own.
+                    # A pool inherited through fork() shares its sockets with the parent:
+                    # leave it alone and open our own.
                     self._pool = None
                     self._migrate_direct()
                     self._pool = self._open_pool()
                 else:
                     assert self._pool is not None
-                    self._run(self._migrate_on, _ONCE, "create the schema")
+                    self._run(self._pool, self._migrate_on, "create the schema", tx=True)
                 self._ready_pid = pid
             assert self._pool is not None
             return self._pool
@@ -238,42 +204,43 @@ class PostgresStorage:
         """Connect once directly: a bad conninfo fails now, with the server's message."""
         assert self._conninfo is not None
         params = conninfo_to_dict(self._conninfo)
-        extra = {} if "connect_timeout" in params else {"connect_timeout": int(self._timeout)}
+        extra: dict[str, Any] = {}
+        if "connect_timeout" not in params:
+            extra["connect_timeout"] = max(1, int(self._timeout))
         try:
-            with psycopg.connect(self._conninfo, autocommit=True, **extra) as conn:
+            with (
+                psycopg.connect(self._conninfo, autocommit=True, **extra) as conn,
+                conn.transaction(),
+            ):
                 self._migrate_on(conn)
         except psycopg.Error as exc:
             raise StorageError(f"cannot use PostgreSQL: {exc}") from exc
 
     def _migrate_on(self, conn: _Conn) -> list[_Row]:
-        with conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-            if self._schema_is_current(conn):
-                return []
-            # Several processes may start at once: one creates, the others wait and see it.
-            lock = _lock_ns(self._schema, "migrate")
-            conn.execute("SELECT pg_advisory_xact_lock(%s::int4, 0)", (lock,))
-            if self._schema_is_current(conn):
-                return []
+        """Create the schema, inside the caller's transaction."""
+        conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        if self._schema_is_current(conn):
+            return []
+        # Several processes may start at once: one creates, the others wait, then see it.
+        conn.execute("SELECT pg_advisory_xact_lock(%s::int4, 0)", (lock_ns(self._schema, "ddl"),))
+        if not self._schema_is_current(conn):
             for statement in self._ddl:
                 conn.execute(statement)
-            conn.execute(self._q["META_WRITE"], (str(Q.SCHEMA_VERSION), self._ddl_sha))
+            conn.execute(self._q["META_WRITE"], (str(sqlq.SCHEMA_VERSION), self._ddl_sha))
         return []
 
     def _schema_is_current(self, conn: _Conn) -> bool:
-        row = conn.execute(
-            "SELECT to_regclass(%s)", (f"{sql.Identifier(self._schema).as_string()}.qq_meta",)
-        ).fetchone()
+        row = conn.execute("SELECT to_regclass(%s::text)", (self._meta_table,)).fetchone()
         if row is None or row[0] is None:
             return False
-        meta = dict(conn.execute(self._q["META_READ"]).fetchall())
+        meta: dict[str, str] = dict(conn.execute(self._q["META_READ"]).fetchall())
         version = int(meta.get("schema_version", "0"))
-        if version > Q.SCHEMA_VERSION:
+        if version > sqlq.SCHEMA_VERSION:
             raise StorageError(
                 f"schema {self._schema!r} has version {version}, newer than this library's "
-                f"{Q.SCHEMA_VERSION}: upgrade queue_quota"
+                f"{sqlq.SCHEMA_VERSION}: upgrade queue_quota"
             )
-        return version == Q.SCHEMA_VERSION and meta.get("ddl_sha256") == self._ddl_sha
+        return version == sqlq.SCHEMA_VERSION and meta.get("ddl_sha256") == self._ddl_sha
 
     def migrate(self) -> None:
         """Create or upgrade the schema now (it is otherwise created on first use).
@@ -281,8 +248,8 @@ class PostgresStorage:
         Idempotent, and safe when several processes do it at once (an advisory lock).
 
         Raises:
-            StorageError: The server cannot be reached, or the schema is newer than this
-                library.
+            StorageError: The server cannot be reached, or its schema is newer than this
+                library's.
         """
         self._get_pool()
 
@@ -291,18 +258,30 @@ class PostgresStorage:
         with self._lock:
             self._closed = True
             pool, self._pool = self._pool, None
-        if pool is not None and self._owns_pool and self._ready_pid == os.getpid():
+            mine = self._ready_pid == os.getpid()
+        if pool is not None and self._owns_pool and mine:
             pool.close()
 
     # -- running statements ----------------------------------------------------------------
 
     def _run(
-        self, work: Callable[[_Conn], list[_Row]], how: str, what: str, *, retry_flag: list[bool]
-        | None = None
+        self,
+        pool: _Pool,
+        work: Callable[[_Conn], list[_Row]],
+        what: str,
+        *,
+        tx: bool,
+        in_doubt: str = _RETRY,
+        retry_flag: list[bool] | None = None,
     ) -> list[_Row]:
-        """Run ``work`` on a pooled connection, retrying what is safe to retry."""
-        pool = self._pool if how is _ONCE and self._ready_pid is None else self._get_pool()
-        assert pool is not None
+        """Run ``work`` on a pooled connection, retrying what is safe to retry.
+
+        ``tx``: wrap in an explicit transaction (otherwise one autocommit statement, which
+        is its own transaction). ``in_doubt``: what to do when the connection is lost while
+        the work may have committed: ``_RETRY`` (reads, DDL), ``_FLAG`` (set
+        ``retry_flag[0]`` and re-run: the function then recognizes its own earlier commit)
+        or ``_RAISE``.
+        """
         for attempt in range(1, self._max_attempts + 1):
             try:
                 conn = pool.getconn()
@@ -310,8 +289,8 @@ class PostgresStorage:
                 raise StorageError(f"cannot {what}: no PostgreSQL connection: {exc}") from exc
             stage = "run"
             try:
-                if how is not _ONCE and conn.autocommit:
-                    stage = "commit"  # one statement in autocommit: it is its own transaction
+                if not tx and conn.autocommit:
+                    stage = "commit"
                     return work(conn)
                 with conn.transaction():
                     rows = work(conn)
@@ -322,18 +301,21 @@ class PostgresStorage:
                 lost = conn.closed or conn.broken
             finally:
                 pool.putconn(conn)
-            state = failure.sqlstate
-            if state is not None and state.startswith("QQ"):
-                raise _Refused(state, failure) from None
-            if state in _RETRY_STATES:
-                pass
-            elif lost or isinstance(failure, psycopg.OperationalError) and state is None:
-                if stage == "commit" and how is not _READ:
-                    if retry_flag is None:
-                        raise StorageError(
-                            f"the connection was lost while committing ({what}): the outcome "
-                            f"is unknown: {failure}"
-                        ) from failure
+            state = failure.sqlstate or ""
+            if state.startswith("QQ"):
+                raise Refused(state, failure) from None
+            if state in _RETRY_STATES or (
+                isinstance(failure, psycopg.errors.UniqueViolation)
+                and failure.diag.constraint_name == "qq_booking_key"
+            ):
+                pass  # rolled back by the server: safe to run again
+            elif lost or (isinstance(failure, psycopg.OperationalError) and not state):
+                if stage == "commit" and in_doubt == _RAISE:
+                    raise StorageError(
+                        f"the connection was lost while committing ({what}); the outcome is "
+                        f"unknown: {failure}"
+                    ) from failure
+                if stage == "commit" and retry_flag is not None:
                     retry_flag[0] = True
                 pool.check()  # drop the other dead connections (e.g. after a server restart)
             else:
@@ -342,7 +324,8 @@ class PostgresStorage:
                 raise StorageError(
                     f"cannot {what} after {attempt} attempts: {failure}"
                 ) from failure
-            self.retries += 1
+            with self._stats_lock:
+                self._retries += 1
             time.sleep(random.uniform(0, min(0.05, 0.001 * 2**attempt)))
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -350,35 +333,44 @@ class PostgresStorage:
         query = self._q[name]
 
         def work(conn: _Conn) -> list[_Row]:
-            return conn.execute(query, params, prepare=self._prepare).fetchall()
+            return conn.execute(query, params, prepare=self._prepare or None).fetchall()
 
-        return self._run(work, _READ, what)
+        return self._run(self._get_pool(), work, what, tx=False)
 
     def _call(
-        self, name: str, params: Callable[[bool], Sequence[Any]], how: str, what: str
+        self, name: str, params: Callable[[bool], Sequence[Any]], idempotent: bool, what: str
     ) -> list[_Row]:
-        """Call a server function; ``params(retry)`` builds its arguments."""
+        """Call a server function; ``params(retry)`` builds its arguments.
+
+        An idempotent function runs as one autocommit statement and is re-run with its
+        retry flag after a lost connection; any other runs in an explicit transaction, so
+        that only a connection lost during COMMIT leaves the outcome in doubt.
+        """
         query = self._q[name]
         flag = [False]
 
         def work(conn: _Conn) -> list[_Row]:
-            return conn.execute(query, params(flag[0]), prepare=self._prepare).fetchall()
+            return conn.execute(query, params(flag[0]), prepare=self._prepare or None).fetchall()
 
-        return self._run(work, how, what, retry_flag=flag if how is _IDEMPOTENT else None)
+        if idempotent:
+            return self._run(
+                self._get_pool(), work, what, tx=False, in_doubt=_FLAG, retry_flag=flag
+            )
+        return self._run(self._get_pool(), work, what, tx=True, in_doubt=_RAISE)
 
     # -- reads -----------------------------------------------------------------------------
 
     def find_by_key(self, office_id: str, idempotency_key: str) -> Booking | None:
         """The booking made with that idempotency key in the office, if any."""
         rows = self._query("FIND_BY_KEY", (office_id, idempotency_key), "find a booking")
-        return _to_booking(rows[0]) if rows else None
+        return to_booking(rows[0]) if rows else None
 
     def get(self, office_id: str, booking_id: str) -> Booking:
         """The booking with that id; `BookingNotFound` if there is none."""
         rows = self._query("GET", (office_id, booking_id), "read a booking")
         if not rows:
             raise BookingNotFound(f"no booking {booking_id!r} in office {office_id!r}")
-        return _to_booking(rows[0])
+        return to_booking(rows[0])
 
     def closures(self, office_id: str) -> dict[date, str]:
         """Days closed at run time with `close_day`, with their reasons."""
@@ -401,7 +393,7 @@ class PostgresStorage:
     ) -> list[Booking]:
         """The bookings of a day, by channel then number."""
         params = (office_id, day, channel, channel, include_cancelled)
-        return [_to_booking(r) for r in self._query("BOOKINGS_ON", params, "list bookings")]
+        return [to_booking(r) for r in self._query("BOOKINGS_ON", params, "list bookings")]
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -423,8 +415,8 @@ class PostgresStorage:
                     retry)  # fmt: skip
 
         try:
-            rows = self._call("RESERVE", params, _IDEMPOTENT, "reserve a place")
-        except _Refused as refused:
+            rows = self._call("RESERVE", params, True, "reserve a place")
+        except Refused as refused:
             raise refused.domain(channel=r.channel, limit=r.per_citizen) from None
         except StorageError as exc:
             cause = exc.__cause__
@@ -433,7 +425,7 @@ class PostgresStorage:
             ):
                 raise InvalidTransition(f"booking id {r.booking_id} already exists") from None
             raise
-        return _to_booking(rows[0])
+        return to_booking(rows[0])
 
     def cancel(self, office_id: str, booking_id: str, *, not_before: date) -> Booking:
         """Cancel a ``BOOKED`` booking whose day is not before ``not_before``, freeing its place.
@@ -443,7 +435,7 @@ class PostgresStorage:
             InvalidTransition: Another status, or a past day.
         """
         return self._write_one(
-            "CANCEL", lambda retry: (office_id, booking_id, not_before, retry), _IDEMPOTENT,
+            "CANCEL", lambda retry: (office_id, booking_id, not_before, retry), True,
             "cancel a booking", office_id, booking_id
         )  # fmt: skip
 
@@ -455,7 +447,7 @@ class PostgresStorage:
             InvalidTransition: Another day or status.
         """
         return self._write_one(
-            "CHECK_IN", lambda retry: (office_id, booking_id, today, retry), _IDEMPOTENT,
+            "CHECK_IN", lambda retry: (office_id, booking_id, today, retry), True,
             "check in", office_id, booking_id
         )  # fmt: skip
 
@@ -472,7 +464,7 @@ class PostgresStorage:
         days = [s.day for s in slots]
         caps = [s.capacity for s in slots]
         return self._write_one(
-            "MOVE", lambda _retry: (office_id, booking_id, days, caps, prefix), _ONCE,
+            "MOVE", lambda _retry: (office_id, booking_id, days, caps, prefix), False,
             "move a booking", office_id, booking_id
         )  # fmt: skip
 
@@ -504,52 +496,22 @@ class PostgresStorage:
             starts.append(len(days) + 1)
         args = (office_id, day, reason, now, channels, prefixes, starts, days, caps)
         try:
-            rows = self._call("CLOSE_DAY", lambda _retry: args, _ONCE, "close a day")
-        except _Refused as refused:
+            rows = self._call("CLOSE_DAY", lambda _retry: args, False, "close a day")
+        except Refused as refused:
             raise refused.domain() from None
-        return [_to_booking(row) for row in rows]
+        return [to_booking(row) for row in rows]
 
     def _write_one(
         self,
         name: str,
         params: Callable[[bool], Sequence[Any]],
-        how: str,
+        idempotent: bool,
         what: str,
         office_id: str,
         booking_id: str,
     ) -> Booking:
         try:
-            rows = self._call(name, params, how, what)
-        except _Refused as refused:
+            rows = self._call(name, params, idempotent, what)
+        except Refused as refused:
             raise refused.domain(office_id=office_id, booking_id=booking_id) from None
-        return _to_booking(rows[0])
-
-
-class _Refused(Exception):
-    """Internal: a function refused with one of our SQLSTATEs (``QQxxx``)."""
-
-    def __init__(self, state: str, cause: psycopg.Error) -> None:
-        super().__init__(state)
-        self.state = state
-        self.cause = cause
-
-    def domain(
-        self,
-        *,
-        channel: str | None = None,
-        limit: int | None = None,
-        office_id: str = "",
-        booking_id: str = "",
-    ) -> QueueQuotaError:
-        message = self.cause.diag.message_primary or str(self.cause)
-        if self.state == "QQ001":
-            return QuotaExhausted(channel=channel)
-        if self.state == "QQ002":
-            return AlreadyBooked(channel=channel, limit=limit if limit is not None else 1)
-        if self.state == "QQ003":
-            return BookingNotFound(f"no booking {booking_id!r} in office {office_id!r}")
-        if self.state == "QQ004":
-            return InvalidTransition(message)
-        error = StorageError(message)
-        error.__cause__ = self.cause
-        return error
+        return to_booking(rows[0])
