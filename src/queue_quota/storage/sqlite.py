@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -176,22 +177,48 @@ class SQLiteStorage:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None and self._local.pid == os.getpid():
             return conn
-        try:
-            conn = sqlite3.connect(
-                self._path, timeout=self._timeout, isolation_level=None, check_same_thread=True
-            )
-            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
-            if mode is None or str(mode[0]).lower() != "wal":
-                raise StorageError(f"could not switch {self._path} to WAL mode (got {mode})")
-            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open {self._path}: {exc}") from exc
+        conn = self._open()
         self._local.conn = conn
         self._local.pid = os.getpid()
         if not self._migrated:
             self._migrate(conn)
         return conn
+
+    def _open(self) -> sqlite3.Connection:
+        """A new connection in WAL mode with this storage's pragmas.
+
+        Opening can meet ``SQLITE_BUSY`` without the busy handler being called (while
+        another connection switches the file to WAL or recovers its index), so it is
+        retried for up to ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + self._timeout
+        delay = 0.001
+        while True:
+            conn = None
+            try:
+                conn = sqlite3.connect(
+                    self._path, timeout=self._timeout, isolation_level=None, check_same_thread=True
+                )
+                conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+                mode = conn.execute("PRAGMA journal_mode").fetchone()
+                if mode is None or str(mode[0]).lower() != "wal":
+                    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                if mode is None or str(mode[0]).lower() != "wal":
+                    raise StorageError(f"could not switch {self._path} to WAL mode (got {mode})")
+                conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+                return conn
+            except sqlite3.OperationalError as exc:
+                if conn is not None:
+                    conn.close()
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or time.monotonic() + delay > deadline:
+                    raise StorageError(f"cannot open {self._path}: {exc}") from exc
+                time.sleep(delay)  # back off before retrying the open (not a test sleep)
+                delay = min(delay * 2, 0.05)
+            except sqlite3.Error as exc:
+                if conn is not None:
+                    conn.close()
+                raise StorageError(f"cannot open {self._path}: {exc}") from exc
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         with self._migrate_lock:
