@@ -18,7 +18,8 @@ started) or SERIALIZABLE; REPEATABLE READ is refused:
 
 Domain refusals are raised with private SQLSTATEs, mapped back by the adapter:
 ``QQ001`` no room, ``QQ002`` citizen limit, ``QQ003`` unknown booking, ``QQ004`` invalid
-transition (message as in the other adapters), ``QQ900`` inconsistent data, ``QQ901``
+transition (message as in the other adapters), ``QQ005`` stale skip pointer (the client
+retries from the first candidate), ``QQ900`` inconsistent data, ``QQ901``
 unsupported isolation level.
 """
 
@@ -81,10 +82,18 @@ DDL: tuple[LiteralString, ...] = (
         created_at timestamptz NOT NULL,
         CONSTRAINT qq_closure_pkey PRIMARY KEY (office_id, day)
     )""",
+    # Bumped in the same transaction as every release of a place (cancel, move): a
+    # client's skip pointer over full days is valid only while the epoch is unchanged.
+    """CREATE TABLE IF NOT EXISTS {s}.qq_epoch (
+        office_id text COLLATE "C" NOT NULL,
+        channel   text COLLATE "C" NOT NULL,
+        epoch     bigint NOT NULL,
+        CONSTRAINT qq_epoch_pkey PRIMARY KEY (office_id, channel)
+    )""",
     # Take a place on the first candidate day with room that is not closed.
     """CREATE OR REPLACE FUNCTION {s}.qq_take(
         p_office text, p_channel text, p_days date[], p_caps integer[], p_exclude date,
-        OUT o_day date, OUT o_number integer)
+        p_soft boolean, OUT o_day date, OUT o_number integer)
     LANGUAGE plpgsql AS $$
     DECLARE
         c record;
@@ -118,6 +127,7 @@ DDL: tuple[LiteralString, ...] = (
             o_day := c.d;
             RETURN;
         END LOOP;
+        IF p_soft THEN RETURN; END IF;  -- o_day IS NULL: the caller decides
         RAISE EXCEPTION USING ERRCODE = 'QQ001', MESSAGE = 'no place left', DETAIL = p_channel;
     END
     $$""",
@@ -130,7 +140,7 @@ DDL: tuple[LiteralString, ...] = (
         t record;
         r {s}.qq_booking;
     BEGIN
-        SELECT * INTO t FROM {s}.qq_take(b.office_id, b.channel, p_days, p_caps, b.day);
+        SELECT * INTO t FROM {s}.qq_take(b.office_id, b.channel, p_days, p_caps, b.day, false);
         UPDATE {s}.qq_booking
         SET day = t.o_day, number = t.o_number, label = """
     + _LABEL
@@ -143,19 +153,25 @@ DDL: tuple[LiteralString, ...] = (
             RAISE EXCEPTION USING ERRCODE = 'QQ900', MESSAGE =
                 format('day counter of %s %s is inconsistent', b.channel, b.day);
         END IF;
+        INSERT INTO {s}.qq_epoch AS e (office_id, channel, epoch)
+        VALUES (b.office_id, b.channel, 1)
+        ON CONFLICT (office_id, channel) DO UPDATE SET epoch = e.epoch + 1;
         RETURN r;
     END
     $$""",
     """CREATE OR REPLACE FUNCTION {s}.qq_reserve(
         p_office text, p_channel text, p_days date[], p_caps integer[], p_id text,
         p_ticket text, p_prefix text, p_citizen text, p_per_citizen integer, p_today date,
-        p_created timestamptz, p_key text, p_retry boolean)
-    RETURNS SETOF {s}.qq_booking
+        p_created timestamptz, p_key text, p_retry boolean, p_epoch bigint)
+    RETURNS TABLE (r_id text, r_office_id text, r_channel text, r_day date, r_number integer,
+        r_label text, r_status text, r_citizen_ref text, r_created_at timestamptz,
+        r_ticket text, r_idempotency_key text, r_epoch bigint)
     LANGUAGE plpgsql AS $$
     DECLARE
         b {s}.qq_booking;
         t record;
         held bigint;
+        v_epoch bigint;
     BEGIN"""
     + _GUARD
     + """
@@ -164,12 +180,12 @@ DDL: tuple[LiteralString, ...] = (
             PERFORM pg_advisory_xact_lock({key_ns}, hashtext(p_office || '/' || p_key));
             SELECT * INTO b FROM {s}.qq_booking
             WHERE office_id = p_office AND idempotency_key = p_key;
-            IF FOUND THEN RETURN NEXT b; RETURN; END IF;
+            IF FOUND THEN RETURN QUERY SELECT (b).*, NULL::bigint; RETURN; END IF;
         END IF;
         IF p_retry THEN
             -- The connection broke during an earlier attempt that may have committed.
             SELECT * INTO b FROM {s}.qq_booking WHERE office_id = p_office AND id = p_id;
-            IF FOUND THEN RETURN NEXT b; RETURN; END IF;
+            IF FOUND THEN RETURN QUERY SELECT (b).*, NULL::bigint; RETURN; END IF;
         END IF;
         IF p_citizen IS NOT NULL AND p_per_citizen IS NOT NULL THEN
             PERFORM pg_advisory_xact_lock(
@@ -181,14 +197,25 @@ DDL: tuple[LiteralString, ...] = (
                 RAISE EXCEPTION USING ERRCODE = 'QQ002', MESSAGE = 'already booked';
             END IF;
         END IF;
-        SELECT * INTO t FROM {s}.qq_take(p_office, p_channel, p_days, p_caps, NULL);
+        -- The client skipped the days it found full earlier: only valid if no place of
+        -- the channel was released since (the epoch it saw then).
+        SELECT coalesce(max(e.epoch), 0) INTO v_epoch FROM {s}.qq_epoch AS e
+        WHERE e.office_id = p_office AND e.channel = p_channel;
+        IF p_epoch IS NOT NULL AND v_epoch <> p_epoch THEN
+            RAISE EXCEPTION USING ERRCODE = 'QQ005', MESSAGE = 'stale skip pointer';
+        END IF;
+        SELECT * INTO t FROM {s}.qq_take(p_office, p_channel, p_days, p_caps, NULL, true);
+        IF t.o_day IS NULL THEN
+            RAISE EXCEPTION USING ERRCODE = 'QQ001', MESSAGE = 'no place left',
+                DETAIL = p_channel, HINT = v_epoch::text;
+        END IF;
         INSERT INTO {s}.qq_booking
         VALUES (p_id, p_office, p_channel, t.o_day, t.o_number, """
     + _LABEL
     + """,
                 'booked', p_citizen, p_created, p_ticket, p_key)
         RETURNING * INTO b;
-        RETURN NEXT b;
+        RETURN QUERY SELECT (b).*, v_epoch;
     END
     $$""",
     """CREATE OR REPLACE FUNCTION {s}.qq_cancel(
@@ -221,6 +248,8 @@ DDL: tuple[LiteralString, ...] = (
             RAISE EXCEPTION USING ERRCODE = 'QQ900', MESSAGE =
                 format('day counter of %s %s is inconsistent', b.channel, b.day);
         END IF;
+        INSERT INTO {s}.qq_epoch AS e (office_id, channel, epoch) VALUES (p_office, b.channel, 1)
+        ON CONFLICT (office_id, channel) DO UPDATE SET epoch = e.epoch + 1;
         RETURN NEXT b;
     END
     $$""",
@@ -316,7 +345,8 @@ COLUMNS: LiteralString = (
 
 RESERVE: LiteralString = (
     "SELECT * FROM {s}.qq_reserve(%s::text, %s::text, %s::date[], %s::int4[], %s::text,"
-    " %s::text, %s::text, %s::text, %s::int4, %s::date, %s::timestamptz, %s::text, %s::bool)"
+    " %s::text, %s::text, %s::text, %s::int4, %s::date, %s::timestamptz, %s::text, %s::bool,"
+    " %s::int8)"
 )
 CANCEL: LiteralString = "SELECT * FROM {s}.qq_cancel(%s::text, %s::text, %s::date, %s::bool)"
 CHECK_IN: LiteralString = "SELECT * FROM {s}.qq_check_in(%s::text, %s::text, %s::date, %s::bool)"

@@ -54,6 +54,7 @@ __all__ = ["PostgresStorage"]
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _RETRY_STATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 _Row = tuple[Any, ...]
+_CHUNK = 64  # candidate days sent per reservation statement
 
 #: What to do when a connection is lost while a write may have committed (see `_run`).
 _RETRY, _FLAG, _RAISE = "retry", "flag", "raise"
@@ -146,6 +147,8 @@ class PostgresStorage:
         self._ready_pid: int | None = None
         self._closed = False
         self._retries = 0
+        # Skip pointer over full days, per (office, channel): see `reserve`.
+        self._hints: dict[tuple[str, str], tuple[Sequence[Slot], int, int]] = {}
         self._stats_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -400,32 +403,69 @@ class PostgresStorage:
     def reserve(self, reservation: Reservation) -> Booking:
         """Atomically book the first slot with room, in one statement.
 
+        Candidate days are sent in chunks of 64, starting after the days this process
+        found full earlier (the skip pointer, valid while the channel's release epoch is
+        unchanged; the server checks it and says when it is stale). So one round trip
+        books, however many full days lie ahead.
+
         Raises:
             QuotaExhausted: No slot has room (nothing written).
             AlreadyBooked: The citizen holds ``per_citizen`` active bookings already.
             StorageError: The database failed.
         """
         r = reservation
-        days = [s.day for s in r.slots]
-        caps = [s.capacity for s in r.slots]
+        slots = r.slots
+        hint_key = (r.office_id, r.channel)
+        hint = self._hints.get(hint_key)
+        start, epoch = 0, None
+        if hint is not None and hint[0] is slots:
+            epoch, start = hint[1], hint[2]
+        while True:
+            chunk = slots[start : start + _CHUNK]
+            days = [s.day for s in chunk]
+            caps = [s.capacity for s in chunk]
+            sent_epoch = epoch if start > 0 else None
 
-        def params(retry: bool) -> Sequence[Any]:
-            return (r.office_id, r.channel, days, caps, r.booking_id, r.ticket, r.prefix,
-                    r.citizen_ref, r.per_citizen, r.today, r.created_at, r.idempotency_key,
-                    retry)  # fmt: skip
+            def params(
+                retry: bool,
+                days: list[date] = days,
+                caps: list[int] = caps,
+                sent_epoch: int | None = sent_epoch,
+            ) -> Sequence[Any]:
+                return (r.office_id, r.channel, days, caps, r.booking_id, r.ticket, r.prefix,
+                        r.citizen_ref, r.per_citizen, r.today, r.created_at,
+                        r.idempotency_key, retry, sent_epoch)  # fmt: skip
 
-        try:
-            rows = self._call("RESERVE", params, True, "reserve a place")
-        except Refused as refused:
-            raise refused.domain(channel=r.channel, limit=r.per_citizen) from None
-        except StorageError as exc:
-            cause = exc.__cause__
-            if isinstance(cause, psycopg.errors.UniqueViolation) and (
-                cause.diag.constraint_name == "qq_booking_pkey"
-            ):
-                raise InvalidTransition(f"booking id {r.booking_id} already exists") from None
-            raise
-        return to_booking(rows[0])
+            try:
+                rows = self._call("RESERVE", params, True, "reserve a place")
+            except Refused as refused:
+                if refused.state == "QQ005":  # released since: search from the start
+                    start, epoch = 0, None
+                    continue
+                if refused.state == "QQ001":
+                    seen = refused.cause.diag.message_hint
+                    epoch = int(seen) if seen else None
+                    if start + _CHUNK < len(slots) and epoch is not None:
+                        start += _CHUNK
+                        continue
+                    if epoch is not None:
+                        self._hints[hint_key] = (slots, epoch, len(slots))
+                raise refused.domain(channel=r.channel, limit=r.per_citizen) from None
+            except StorageError as exc:
+                cause = exc.__cause__
+                if isinstance(cause, psycopg.errors.UniqueViolation) and (
+                    cause.diag.constraint_name == "qq_booking_pkey"
+                ):
+                    raise InvalidTransition(f"booking id {r.booking_id} already exists") from None
+                raise
+            row = rows[0]
+            if row[11] is not None and days:
+                try:
+                    at = start + days.index(row[3])
+                except ValueError:  # pragma: no cover - the server chose from `days`
+                    at = 0
+                self._hints[hint_key] = (slots, int(row[11]), at)
+            return to_booking(row)
 
     def cancel(self, office_id: str, booking_id: str, *, not_before: date) -> Booking:
         """Cancel a ``BOOKED`` booking whose day is not before ``not_before``, freeing its place.
