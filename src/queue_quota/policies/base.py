@@ -76,11 +76,18 @@ class QuotaPolicy(Protocol):
     def admit(self, request: BookingRequest, calendar: WorkingCalendar) -> None:
         """Raise a `RefusalError` if the rules exclude the request; return otherwise.
 
-        Called before anything is read or written; ``calendar`` includes closures made at
-        run time when the scheduler knows of them.
+        Called before anything is read or written. ``calendar`` is the office's calendar;
+        days closed at run time (`Scheduler.close_day`) are skipped by the storage, and
+        when a request is refused the scheduler calls ``admit`` again with a calendar that
+        includes them, so that a closed day is reported as `DayClosed`.
         """
         ...
 
     def candidate_days(self, request: BookingRequest, calendar: WorkingCalendar) -> Iterable[date]:
-        """The days the request may take, in order of preference (working days only)."""
+        """The days the request may take, in order of preference (working days only).
+
+        When no ``preferred_date`` is given, the scheduler caches the result per
+        (channel, ``request.today``): it must depend only on those (not on the hour or
+        the citizen). Put per-hour or per-citizen rules in `admit`.
+        """
         ...
