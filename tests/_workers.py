@@ -173,9 +173,11 @@ def snapshot(spec: Spec) -> dict[str, Any]:
 
 def _memory_snapshot(storage: Any) -> dict[str, Any]:
     with storage._lock:
+        offices = storage._offices
         days = [
             (o, c, d.isoformat(), None, row.booked, row.last_number)
-            for (o, c, d), row in storage._days.items()
+            for o, state in offices.items()
+            for (c, d), row in state.days.items()
         ]
         bookings = [
             (
@@ -187,9 +189,10 @@ def _memory_snapshot(storage: Any) -> dict[str, Any]:
                 b.status.value,
                 b.idempotency_key,
             )
-            for b in storage._bookings.values()
+            for state in offices.values()
+            for b in state.bookings.values()
         ]
-        closures = [(o, d.isoformat()) for o, ds in storage._closures.items() for d in ds]
+        closures = [(o, d.isoformat()) for o, state in offices.items() for d in state.closures]
     return _snap(days, bookings, closures, None)
 
 

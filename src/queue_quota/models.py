@@ -6,6 +6,7 @@ All are frozen `attrs` classes: safe to share between threads and to cache.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -145,6 +146,10 @@ class Reservation:
     idempotency_key: str | None = None
 
 
+@functools.lru_cache(maxsize=8192)
 def make_label(prefix: str, number: int) -> str:
-    """Return the printed label of a queue number: ``make_label("A", 7) == "A-007"``."""
+    """Return the printed label of a queue number: ``make_label("A", 7) == "A-007"``.
+
+    Cached, so that the bookings of many days share their label strings.
+    """
     return f"{prefix}-{number:03d}"

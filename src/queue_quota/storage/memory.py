@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -14,8 +15,6 @@ from .base import ChannelMove
 
 __all__ = ["MemoryStorage"]
 
-_DayKey = tuple[str, str, date]
-
 
 @attrs.define
 class _Day:
@@ -23,8 +22,28 @@ class _Day:
     last_number: int = 0
 
 
+class _Office:
+    """Everything stored for one office (kept small: ~100,000 bookings fit in 64 MB)."""
+
+    __slots__ = ("bookings", "by_citizen", "by_day", "closures", "days", "epochs", "hints", "keys")
+
+    def __init__(self) -> None:
+        self.bookings: dict[str, Booking] = {}
+        self.keys: dict[str, str] = {}  # idempotency key -> booking id
+        # channel -> citizen_ref -> the id of the citizen's booking, or a list of ids
+        self.by_citizen: dict[str, dict[str, str | list[str]]] = {}
+        self.by_day: dict[date, list[str]] = {}
+        self.days: dict[tuple[str, date], _Day] = {}
+        self.closures: dict[date, str] = {}
+        # Skip pointer over full days (see `MemoryStorage._first_with_room`): per channel,
+        # the slot sequence last searched, the release epoch then, and the first index
+        # that may still have room. Any release of a place bumps the channel's epoch.
+        self.epochs: dict[str, int] = {}
+        self.hints: dict[str, tuple[Sequence[Slot], int, int]] = {}
+
+
 class MemoryStorage:
-    """Bookings kept in a dict, every operation under one lock.
+    """Bookings kept in dicts, every operation under one lock.
 
     Nothing survives the process, so a `Scheduler` on it may run without a secret.
     """
@@ -33,22 +52,11 @@ class MemoryStorage:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._days: dict[_DayKey, _Day] = {}
-        self._bookings: dict[tuple[str, str], Booking] = {}
-        self._keys: dict[tuple[str, str], str] = {}
-        # (office, channel, citizen_ref) -> ids of that citizen's bookings
-        self._by_citizen: dict[tuple[str, str, str], list[str]] = {}
-        # (office, day) -> ids of the bookings on that day
-        self._by_day: dict[tuple[str, date], list[str]] = {}
-        self._closures: dict[str, dict[date, str]] = {}
-        # Skip pointer over full days (see `_first_with_room`): per (office, channel), the
-        # slot sequence last searched, the release epoch then, and the first index that
-        # may still have room. Any release of a place bumps the epoch.
-        self._epochs: dict[tuple[str, str], int] = {}
-        self._hints: dict[tuple[str, str], tuple[Sequence[Slot], int, int]] = {}
+        self._offices: dict[str, _Office] = {}
 
     def __repr__(self) -> str:
-        return f"<MemoryStorage bookings={len(self._bookings)}>"
+        n = sum(len(o.bookings) for o in self._offices.values())
+        return f"<MemoryStorage bookings={n}>"
 
     def migrate(self) -> None:
         """Nothing to create."""
@@ -56,38 +64,46 @@ class MemoryStorage:
     def close(self) -> None:
         """Nothing to release."""
 
+    def _office(self, office_id: str) -> _Office:
+        state = self._offices.get(office_id)
+        if state is None:
+            state = self._offices[office_id] = _Office()
+        return state
+
     # -- reads ---------------------------------------------------------------------------
 
     def find_by_key(self, office_id: str, idempotency_key: str) -> Booking | None:
         with self._lock:
-            booking_id = self._keys.get((office_id, idempotency_key))
-            return None if booking_id is None else self._bookings[(office_id, booking_id)]
+            o = self._office(office_id)
+            booking_id = o.keys.get(idempotency_key)
+            return None if booking_id is None else o.bookings[booking_id]
 
     def get(self, office_id: str, booking_id: str) -> Booking:
         with self._lock:
-            return self._get(office_id, booking_id)
+            return self._get(self._office(office_id), office_id, booking_id)
 
     def closures(self, office_id: str) -> dict[date, str]:
         with self._lock:
-            return dict(self._closures.get(office_id, {}))
+            return dict(self._office(office_id).closures)
 
     def booked_counts(
         self, office_id: str, channel: str, start: date, end: date
     ) -> dict[date, int]:
         with self._lock:
-            if (end - start).days <= len(self._days):
+            days = self._office(office_id).days
+            if (end - start).days <= len(days):
                 out: dict[date, int] = {}
                 d = start
                 while d < end:
-                    row = self._days.get((office_id, channel, d))
+                    row = days.get((channel, d))
                     if row is not None and row.booked:
                         out[d] = row.booked
                     d = date.fromordinal(d.toordinal() + 1)
                 return out
             return {
-                k[2]: row.booked
-                for k, row in self._days.items()
-                if k[0] == office_id and k[1] == channel and start <= k[2] < end and row.booked
+                k[1]: row.booked
+                for k, row in days.items()
+                if k[0] == channel and start <= k[1] < end and row.booked
             }
 
     def bookings_on(
@@ -99,7 +115,8 @@ class MemoryStorage:
         include_cancelled: bool = False,
     ) -> list[Booking]:
         with self._lock:
-            found = [self._bookings[(office_id, i)] for i in self._by_day.get((office_id, day), ())]
+            o = self._office(office_id)
+            found = [o.bookings[i] for i in o.by_day.get(day, ())]
         found = [
             b
             for b in found
@@ -114,17 +131,18 @@ class MemoryStorage:
     def reserve(self, reservation: Reservation) -> Booking:
         r = reservation
         with self._lock:
+            o = self._office(r.office_id)
             if r.idempotency_key is not None:
-                existing = self._keys.get((r.office_id, r.idempotency_key))
+                existing = o.keys.get(r.idempotency_key)
                 if existing is not None:
-                    return self._bookings[(r.office_id, existing)]
+                    return o.bookings[existing]
             if r.citizen_ref is not None and r.per_citizen is not None:
-                held = self._active_count(r.office_id, r.channel, r.citizen_ref, r.today)
+                held = self._active_count(o, r.channel, r.citizen_ref, r.today)
                 if held >= r.per_citizen:
                     raise AlreadyBooked(channel=r.channel, limit=r.per_citizen)
-            if (r.office_id, r.booking_id) in self._bookings:
+            if r.booking_id in o.bookings:
                 raise InvalidTransition(f"booking id {r.booking_id} already exists")
-            slot, row = self._first_with_room(r.office_id, r.channel, r.slots, exclude=None)
+            slot, row = self._first_with_room(o, r.channel, r.slots, exclude=None)
             row.booked += 1
             row.last_number += 1
             booking = Booking(
@@ -140,47 +158,61 @@ class MemoryStorage:
                 ticket=r.ticket,
                 idempotency_key=r.idempotency_key,
             )
-            self._bookings[(r.office_id, booking.id)] = booking
-            self._by_day.setdefault((r.office_id, slot.day), []).append(booking.id)
+            o.bookings[booking.id] = booking
+            on_day = o.by_day.get(slot.day)
+            if on_day is None:
+                o.by_day[slot.day] = [booking.id]
+            else:
+                on_day.append(booking.id)
             if r.idempotency_key is not None:
-                self._keys[(r.office_id, r.idempotency_key)] = booking.id
+                o.keys[r.idempotency_key] = booking.id
             if r.citizen_ref is not None:
-                self._by_citizen.setdefault((r.office_id, r.channel, r.citizen_ref), []).append(
-                    booking.id
-                )
+                citizens = o.by_citizen.get(r.channel)
+                if citizens is None:
+                    citizens = o.by_citizen[r.channel] = {}
+                held_ids = citizens.get(r.citizen_ref)
+                if held_ids is None:
+                    citizens[r.citizen_ref] = booking.id
+                elif isinstance(held_ids, str):
+                    citizens[r.citizen_ref] = [held_ids, booking.id]
+                else:
+                    held_ids.append(booking.id)
             return booking
 
     def cancel(self, office_id: str, booking_id: str, *, not_before: date) -> Booking:
         with self._lock:
-            b = self._get(office_id, booking_id)
+            o = self._office(office_id)
+            b = self._get(o, office_id, booking_id)
             if b.status is not BookingStatus.BOOKED:
                 raise InvalidTransition(f"cannot cancel a booking that is {b.status.value}")
             if b.day < not_before:
                 raise InvalidTransition(f"cannot cancel a booking for a past day ({b.day})")
-            self._release(office_id, b.channel, b.day)
+            self._release(o, b.channel, b.day)
             new = attrs.evolve(b, status=BookingStatus.CANCELLED)
-            self._bookings[(office_id, booking_id)] = new
+            o.bookings[booking_id] = new
             return new
 
     def check_in(self, office_id: str, booking_id: str, *, today: date) -> Booking:
         with self._lock:
-            b = self._get(office_id, booking_id)
+            o = self._office(office_id)
+            b = self._get(o, office_id, booking_id)
             if b.status is not BookingStatus.BOOKED:
                 raise InvalidTransition(f"cannot check in a booking that is {b.status.value}")
             if b.day != today:
                 raise InvalidTransition(f"the booking is for {b.day}, not today ({today})")
             new = attrs.evolve(b, status=BookingStatus.CHECKED_IN)
-            self._bookings[(office_id, booking_id)] = new
+            o.bookings[booking_id] = new
             return new
 
     def move(
         self, office_id: str, booking_id: str, slots: Sequence[Slot], *, prefix: str
     ) -> Booking:
         with self._lock:
-            b = self._get(office_id, booking_id)
+            o = self._office(office_id)
+            b = self._get(o, office_id, booking_id)
             if b.status is not BookingStatus.BOOKED:
                 raise InvalidTransition(f"cannot move a booking that is {b.status.value}")
-            return self._move(b, slots, prefix)
+            return self._move(o, b, slots, prefix)
 
     def close_day(
         self,
@@ -192,12 +224,10 @@ class MemoryStorage:
         now: datetime,
     ) -> list[Booking]:
         with self._lock:
-            closed = self._closures.setdefault(office_id, {})
-            if day in closed:
+            o = self._office(office_id)
+            if day in o.closures:
                 return []
-            on_day = [
-                self._bookings[(office_id, i)] for i in self._by_day.get((office_id, day), ())
-            ]
+            on_day = [o.bookings[i] for i in o.by_day.get(day, ())]
             plan: list[tuple[Booking, ChannelMove]] = []
             for channel, how in moves.items():
                 these = sorted(
@@ -209,51 +239,53 @@ class MemoryStorage:
                     key=lambda b: b.number,
                 )
                 plan.extend((b, how) for b in these)
-            # Dry run on copies first, so that a failure leaves nothing written.
-            snapshot = {k: attrs.evolve(v) for k, v in self._days.items() if k[0] == office_id}
-            saved_bookings = dict(self._bookings)
-            saved_by_day = {k: list(v) for k, v in self._by_day.items() if k[0] == office_id}
-            closed[day] = reason
+            # Keep a copy so that a failure leaves nothing written.
+            saved = copy.copy(o)
+            saved.days = {k: attrs.evolve(v) for k, v in o.days.items()}
+            saved.bookings = dict(o.bookings)
+            saved.by_day = {k: list(v) for k, v in o.by_day.items()}
+            saved.epochs = dict(o.epochs)
+            saved.hints = dict(o.hints)
+            saved.closures = dict(o.closures)
+            o.closures[day] = reason
             moved: list[Booking] = []
             try:
                 for b, how in plan:
-                    moved.append(self._move(b, how.slots, how.prefix))
+                    moved.append(self._move(o, b, how.slots, how.prefix))
             except BaseException:
-                del closed[day]
-                for k in [k for k in self._days if k[0] == office_id]:
-                    del self._days[k]
-                self._days.update(snapshot)
-                self._bookings = saved_bookings
-                for day_key in [k for k in self._by_day if k[0] == office_id]:
-                    del self._by_day[day_key]
-                self._by_day.update(saved_by_day)
+                self._offices[office_id] = saved
                 raise
             return moved
 
     # -- helpers (called with the lock held) ---------------------------------------------
 
-    def _get(self, office_id: str, booking_id: str) -> Booking:
+    @staticmethod
+    def _get(o: _Office, office_id: str, booking_id: str) -> Booking:
         try:
-            return self._bookings[(office_id, booking_id)]
+            return o.bookings[booking_id]
         except KeyError:
             raise BookingNotFound(f"no booking {booking_id!r} in office {office_id!r}") from None
 
-    def _active_count(self, office_id: str, channel: str, citizen_ref: str, today: date) -> int:
-        ids = self._by_citizen.get((office_id, channel, citizen_ref), ())
+    @staticmethod
+    def _active_count(o: _Office, channel: str, citizen_ref: str, today: date) -> int:
+        ids = o.by_citizen.get(channel, {}).get(citizen_ref)
+        if ids is None:
+            return 0
         n = 0
-        for i in ids:
-            b = self._bookings[(office_id, i)]
+        for i in (ids,) if isinstance(ids, str) else ids:
+            b = o.bookings[i]
             if b.status in ACTIVE_STATUSES and b.day >= today:
                 n += 1
         return n
 
-    def _release(self, office_id: str, channel: str, day: date) -> None:
-        self._days[(office_id, channel, day)].booked -= 1
-        key = (office_id, channel)
-        self._epochs[key] = self._epochs.get(key, 0) + 1
+    @staticmethod
+    def _release(o: _Office, channel: str, day: date) -> None:
+        o.days[(channel, day)].booked -= 1
+        o.epochs[channel] = o.epochs.get(channel, 0) + 1
 
+    @staticmethod
     def _first_with_room(
-        self, office_id: str, channel: str, slots: Sequence[Slot], exclude: date | None
+        o: _Office, channel: str, slots: Sequence[Slot], exclude: date | None
     ) -> tuple[Slot, _Day]:
         """The first slot with room, skipping the full prefix found by earlier searches.
 
@@ -261,39 +293,38 @@ class MemoryStorage:
         capacity) when searched; days only fill up until a place is released (which bumps
         the epoch) and closures are never lifted, so they are still unavailable.
         """
-        closed = self._closures.get(office_id, {})
-        days = self._days
-        channel_key = (office_id, channel)
-        epoch = self._epochs.get(channel_key, 0)
+        closed = o.closures
+        days = o.days
+        epoch = o.epochs.get(channel, 0)
         start = 0
-        hint = self._hints.get(channel_key)
+        hint = o.hints.get(channel)
         if hint is not None and hint[0] is slots and hint[1] == epoch:
             start = hint[2]
         for i in range(start, len(slots)):
             slot = slots[i]
             if slot.day == exclude or slot.capacity <= 0 or slot.day in closed:
                 continue
-            key = (office_id, channel, slot.day)
+            key = (channel, slot.day)
             row = days.get(key)
             if row is None:
                 row = days[key] = _Day()
             if row.booked < slot.capacity:
                 if exclude is None:
-                    self._hints[channel_key] = (slots, epoch, i)
+                    o.hints[channel] = (slots, epoch, i)
                 return slot, row
         if exclude is None:
-            self._hints[channel_key] = (slots, epoch, len(slots))
+            o.hints[channel] = (slots, epoch, len(slots))
         raise QuotaExhausted(channel=channel)
 
-    def _move(self, b: Booking, slots: Sequence[Slot], prefix: str) -> Booking:
-        slot, row = self._first_with_room(b.office_id, b.channel, slots, exclude=b.day)
+    def _move(self, o: _Office, b: Booking, slots: Sequence[Slot], prefix: str) -> Booking:
+        slot, row = self._first_with_room(o, b.channel, slots, exclude=b.day)
         row.booked += 1
         row.last_number += 1
-        self._release(b.office_id, b.channel, b.day)
+        self._release(o, b.channel, b.day)
         new = attrs.evolve(
             b, day=slot.day, number=row.last_number, label=make_label(prefix, row.last_number)
         )
-        self._bookings[(b.office_id, b.id)] = new
-        self._by_day[(b.office_id, b.day)].remove(b.id)
-        self._by_day.setdefault((b.office_id, slot.day), []).append(b.id)
+        o.bookings[b.id] = new
+        o.by_day[b.day].remove(b.id)
+        o.by_day.setdefault(slot.day, []).append(b.id)
         return new
