@@ -1,0 +1,411 @@
+"""`queue_quota.testing`: its public names, its helpers, and proof that its checks can fail."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import run_state_machine_as_test
+
+import queue_quota as qq
+import queue_quota.testing
+from queue_quota.models import Booking, Reservation, Slot
+from queue_quota.policies import BookingRequest, OnlineQuota
+from queue_quota.storage import ChannelMove, MemoryStorage
+from queue_quota.testing import FrozenClock, SchedulerMachine
+from queue_quota.testing import strategies as qst
+
+pytest_plugins = ["pytester"]
+
+WIB = ZoneInfo("Asia/Jakarta")
+QUICK = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# -- the public surface --------------------------------------------------------------------
+
+
+def test_public_names() -> None:
+    """`queue_quota.testing.__all__` lists exactly the shipped helpers, all importable."""
+    assert set(queue_quota.testing.__all__) == {
+        "FrozenClock",
+        "PolicyContract",
+        "SchedulerMachine",
+        "StorageContract",
+        "StorageFactory",
+        "strategies",
+    }
+    for name in queue_quota.testing.__all__:
+        assert getattr(queue_quota.testing, name) is not None
+    assert set(qst.__all__) >= {
+        "aware_datetimes",
+        "capacity_calendars",
+        "citizen_ids",
+        "offices",
+        "weekmasks",
+        "working_calendars",
+    }
+    for name in qst.__all__:
+        assert getattr(qst, name) is not None
+
+
+def test_contract_methods_all_have_one_line_docstrings() -> None:
+    """Every contract test has a one-line docstring (it is the failure's explanation)."""
+    from queue_quota.testing import PolicyContract, StorageContract
+
+    for suite in (StorageContract, PolicyContract):
+        tests = [n for n in dir(suite) if n.startswith("test_")]
+        assert len(tests) >= (40 if suite is StorageContract else 9)
+        for name in tests:
+            doc = getattr(suite, name).__doc__ or ""
+            assert doc.strip(), f"{suite.__name__}.{name} has no docstring"
+            assert "\n" not in doc.strip(), f"{suite.__name__}.{name}: not one line"
+
+
+# -- FrozenClock ---------------------------------------------------------------------------
+
+
+def test_frozen_clock_reads_sets_and_advances() -> None:
+    """The clock returns its reading until set or advanced, by a timedelta or keywords."""
+    clock = FrozenClock(datetime(2020, 6, 4, 16, 0, tzinfo=UTC))
+    assert clock() == clock.now == datetime(2020, 6, 4, 16, 0, tzinfo=UTC)
+    assert clock.advance(timedelta(minutes=59), seconds=59) == datetime(
+        2020, 6, 4, 16, 59, 59, tzinfo=UTC
+    )
+    assert clock.advance(seconds=1) == datetime(2020, 6, 4, 17, 0, tzinfo=UTC)
+    assert clock.set(datetime(2020, 1, 1, tzinfo=WIB)) == clock()
+    assert clock.advance(days=-1).date() == date(2019, 12, 31)
+    assert "2019-12-31" in repr(clock)
+    assert FrozenClock().now.tzinfo is not None
+
+
+def test_frozen_clock_refuses_naive_datetimes() -> None:
+    """A naive start or reading is a ConfigurationError, as everywhere in queue_quota."""
+    with pytest.raises(qq.ConfigurationError):
+        FrozenClock(datetime(2020, 6, 4, 9, 0))
+    clock = FrozenClock()
+    with pytest.raises(qq.ConfigurationError):
+        clock.set(datetime(2020, 6, 4, 9, 0))
+    with pytest.raises(qq.ConfigurationError):
+        clock.advance(5)  # type: ignore[arg-type]
+
+
+def test_frozen_clock_advances_elapsed_time_across_dst() -> None:
+    """Advancing moves elapsed time: one hour over a DST change is one real hour."""
+    berlin = ZoneInfo("Europe/Berlin")
+    start = datetime(2020, 3, 29, 1, 30, tzinfo=berlin)
+    clock = FrozenClock(start)
+    after = clock.advance(hours=1)
+    assert after.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=1)
+    assert (after.hour, after.minute, after.tzinfo) == (3, 30, berlin)
+
+
+def test_frozen_clock_drives_the_scheduler_across_wib_midnight() -> None:
+    """A scheduler with the clock sees "today" change at 17:00 UTC (midnight WIB)."""
+    clock = FrozenClock(datetime(2020, 6, 4, 16, 59, 59, tzinfo=UTC))
+    office = qq.Office("o", qq.WorkingCalendar(tz="Asia/Jakarta"), [OnlineQuota(5, lead_days=1)])
+    sched = qq.Scheduler(office, clock=clock)
+    assert sched.today() == date(2020, 6, 4)
+    assert sched.book("online", "3328011234560001").day == date(2020, 6, 5)
+    clock.advance(seconds=1)
+    assert sched.today() == date(2020, 6, 5)
+    assert sched.book("online", "3328011234560002").day == date(2020, 6, 8)
+
+
+# -- strategies ----------------------------------------------------------------------------
+
+
+@QUICK
+@given(qst.aware_datetimes("Asia/Makassar", min_day=date(2024, 1, 1), max_day=date(2024, 1, 31)))
+def test_aware_datetimes_are_aware_local_and_in_range(now: datetime) -> None:
+    """Drawn datetimes are aware, in the zone asked for, on the days asked for."""
+    assert now.tzinfo == ZoneInfo("Asia/Makassar")
+    assert now.utcoffset() == timedelta(hours=8)
+    assert date(2024, 1, 1) <= now.date() <= date(2024, 1, 31)
+
+
+def test_aware_datetimes_reach_both_sides_of_local_midnight() -> None:
+    """The strategy produces the last microsecond before and the first instant of a day."""
+    strategy = qst.aware_datetimes(min_day=date(2020, 6, 1), max_day=date(2020, 6, 30))
+    before = find(strategy, lambda dt: dt.time() >= time(23, 59, 59))
+    after = find(strategy, lambda dt: dt.time() == time(0))
+    assert before.tzinfo == after.tzinfo == WIB
+    as_utc = find(qst.aware_datetimes(as_utc=True), lambda dt: dt.hour == 17 and dt.minute == 0)
+    assert as_utc.tzinfo == UTC
+
+
+@QUICK
+@given(qst.citizen_ids())
+def test_citizen_ids_look_like_a_nik(nik: str) -> None:
+    """Citizen ids are 16 digits: region, birth date (day + 40 for women), serial."""
+    assert re.fullmatch(r"\d{16}", nik)
+    day, month = int(nik[6:8]), int(nik[8:10])
+    assert 1 <= (day - 40 if day > 40 else day) <= 31
+    assert 1 <= month <= 12
+    assert nik[12:] != "0000"
+
+
+@QUICK
+@given(qst.weekmasks(names=None))
+def test_weekmasks_are_accepted_by_working_calendar(weekmask: str) -> None:
+    """Every drawn weekmask builds a calendar with at least one working day a week."""
+    cal = qq.WorkingCalendar(weekmask=weekmask)
+    assert "1" in cal.weekmask
+
+
+@QUICK
+@given(qst.capacity_calendars(max_capacity=7), st.dates(date(2019, 1, 1), date(2026, 12, 31)))
+def test_capacity_calendars_give_small_non_negative_numbers(
+    cap: qq.CapacityCalendar, d: date
+) -> None:
+    """Capacities stay within ``0 .. max_capacity``."""
+    assert 0 <= cap.capacity_on(d) <= 7
+
+
+@QUICK
+@given(qst.offices(), qst.aware_datetimes(min_day=date(2020, 1, 1), max_day=date(2020, 12, 31)))
+def test_offices_run_in_a_scheduler(office: qq.Office, now: datetime) -> None:
+    """A drawn office books or refuses with a typed refusal, and local "today" is right."""
+    sched = qq.Scheduler(office)
+    assert sched.today(now=now) == now.astimezone(office.calendar.tz).date()
+    for channel in office.channels:
+        try:
+            b = sched.book(channel, "3328011234560001", now=now)
+        except qq.RefusalError:
+            continue
+        assert office.calendar.is_working_day(b.day)
+        assert b.day >= sched.today(now=now)
+
+
+# -- broken storages and policies: the checks must fail ------------------------------------
+
+
+class OverbookingStorage(MemoryStorage):
+    """Off by one: lets one booking more than the capacity onto every day."""
+
+    def reserve(self, reservation: Reservation) -> Booking:
+        """Reserve with every slot's capacity raised by one."""
+        bigger = [Slot(s.day, s.capacity + 1) for s in reservation.slots]
+        return super().reserve(attrs.evolve(reservation, slots=bigger))
+
+
+class NumberReusingStorage(MemoryStorage):
+    """Gives a cancelled booking's number to the next booking of the day."""
+
+    def cancel(self, office_id: str, booking_id: str, *, not_before: date) -> Booking:
+        """Cancel, then hand the number back."""
+        cancelled = super().cancel(office_id, booking_id, not_before=not_before)
+        self._offices[office_id].days[(cancelled.channel, cancelled.day)].last_number -= 1
+        return cancelled
+
+
+class HalfClosingStorage(MemoryStorage):
+    """Closes a day and moves bookings one by one, without rolling back on failure."""
+
+    def close_day(
+        self,
+        office_id: str,
+        day: date,
+        reason: str,
+        moves: Mapping[str, ChannelMove],
+        *,
+        now: datetime,
+    ) -> list[Booking]:
+        """Record the closure first, then move; a failure leaves what was done."""
+        if day in self.closures(office_id):
+            return []
+        super().close_day(office_id, day, reason, {}, now=now)
+        moved = []
+        for channel, how in moves.items():
+            for b in self.bookings_on(office_id, day, channel):
+                if b.status is qq.BookingStatus.BOOKED:
+                    moved.append(self.move(office_id, b.id, how.slots, prefix=how.prefix))
+        return moved
+
+
+class FalseFullStorage(MemoryStorage):
+    """Says "full" one place early on every day."""
+
+    def reserve(self, reservation: Reservation) -> Booking:
+        """Reserve with every slot's capacity lowered by one."""
+        smaller = [Slot(s.day, s.capacity - 1) for s in reservation.slots]
+        return super().reserve(attrs.evolve(reservation, slots=smaller))
+
+
+class WeekendPolicy(OnlineQuota):
+    """Offers every day of the window, weekends and holidays included."""
+
+    def candidate_days(
+        self, request: BookingRequest, calendar: qq.WorkingCalendar
+    ) -> Iterable[date]:
+        """Every calendar day of the window."""
+        first, last = self.booking_window(request.today, calendar)
+        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+class CrashingPolicy(OnlineQuota):
+    """Raises a bare KeyError for a preferred date in the past."""
+
+    def admit(self, request: BookingRequest, calendar: qq.WorkingCalendar) -> None:
+        """Fail with an untyped error on a past preferred date."""
+        if request.preferred_date is not None and request.preferred_date < request.today:
+            raise KeyError(request.preferred_date)
+        super().admit(request, calendar)
+
+
+_CONTRACT_RUN = """
+import pytest
+from queue_quota.storage import MemoryStorage
+from queue_quota.testing import PolicyContract, StorageContract
+from queue_quota.policies import OnlineQuota
+from test_testing_module import (
+    CrashingPolicy, FalseFullStorage, HalfClosingStorage, NumberReusingStorage,
+    OverbookingStorage, WeekendPolicy,
+)
+
+STORAGES = {
+    "good": MemoryStorage, "overbooking": OverbookingStorage, "reusing": NumberReusingStorage,
+    "half_closing": HalfClosingStorage, "false_full": FalseFullStorage,
+}
+POLICIES = {"good": lambda: OnlineQuota(5), "weekend": lambda: WeekendPolicy(5),
+            "crashing": lambda: CrashingPolicy(5)}
+
+
+class TestStorages(StorageContract):
+    @pytest.fixture(params=sorted(STORAGES))
+    def storage_factory(self, request):
+        shared = STORAGES[request.param]()
+        return lambda: shared
+
+
+class TestPolicies(PolicyContract):
+    @pytest.fixture(params=sorted(POLICIES))
+    def policy(self, request):
+        return POLICIES[request.param]()
+"""
+
+
+_OUTCOMES: dict[str, str] = {}
+
+
+@pytest.fixture
+def contract_outcomes(pytester: pytest.Pytester) -> dict[str, str]:
+    """Both contract suites run once on good and broken objects: test id -> outcome."""
+    if not _OUTCOMES:
+        pytester.makepyfile(test_broken=_CONTRACT_RUN)
+        result = pytester.runpytest_inprocess("-q", "-rA", "--tb=no", "-p", "no:cacheprovider")
+        for line in result.outlines:
+            m = re.match(r"^(PASSED|FAILED|ERROR|SKIPPED) \S*?::(\S+)", line)
+            if m:
+                _OUTCOMES[m.group(2)] = m.group(1)
+    return _OUTCOMES
+
+
+def _failed(outcomes: dict[str, str], cls: str, param: str) -> set[str]:
+    return {
+        name.split("[")[0].split("::")[-1]
+        for name, outcome in outcomes.items()
+        if name.startswith(f"{cls}::") and name.endswith(f"[{param}]") and outcome != "PASSED"
+    }
+
+
+def test_good_objects_pass_the_contracts(contract_outcomes: dict[str, str]) -> None:
+    """MemoryStorage and OnlineQuota pass every contract test in the inner run."""
+    assert len(contract_outcomes) > 100
+    assert _failed(contract_outcomes, "TestStorages", "good") == set()
+    assert _failed(contract_outcomes, "TestPolicies", "good") == set()
+
+
+@pytest.mark.parametrize(
+    ("param", "must_fail"),
+    [
+        (
+            "overbooking",
+            {"test_capacity_is_exactly_respected", "test_threads_never_overbook_a_hot_day"},
+        ),
+        ("reusing", {"test_numbers_are_not_reused_after_cancel"}),
+        ("half_closing", {"test_close_day_that_cannot_place_everything_writes_nothing"}),
+        (
+            "false_full",
+            {"test_capacity_is_exactly_respected", "test_reserve_skips_full_slots_in_order"},
+        ),
+    ],
+)
+def test_storage_contract_catches_broken_storages(
+    contract_outcomes: dict[str, str], param: str, must_fail: set[str]
+) -> None:
+    """Each deliberately broken storage fails the contract tests aimed at its bug."""
+    failed = _failed(contract_outcomes, "TestStorages", param)
+    assert must_fail <= failed, f"{param} passed {sorted(must_fail - failed)}"
+
+
+@pytest.mark.parametrize(
+    ("param", "must_fail"),
+    [
+        ("weekend", {"test_candidate_days_are_working_days_of_the_window_in_order"}),
+        ("crashing", {"test_admit_raises_only_refusals_or_configuration_errors"}),
+    ],
+)
+def test_policy_contract_catches_broken_policies(
+    contract_outcomes: dict[str, str], param: str, must_fail: set[str]
+) -> None:
+    """Each deliberately broken policy fails the contract tests aimed at its bug."""
+    failed = _failed(contract_outcomes, "TestPolicies", param)
+    assert must_fail <= failed, f"{param} passed {sorted(must_fail - failed)}"
+
+
+HUNT = settings(
+    max_examples=300,
+    stateful_step_count=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+
+# HalfClosingStorage is left to the contract: the machine's closures always find room.
+@pytest.mark.parametrize(
+    "storage",
+    [NumberReusingStorage, OverbookingStorage, FalseFullStorage],
+    ids=["reuses-numbers", "overbooks", "false-full"],
+)
+def test_machine_finds_bugs_in_broken_storages(storage: type[MemoryStorage]) -> None:
+    """The state machine fails on a storage with a known bug, naming the wrong booking."""
+    runs: dict[str, MemoryStorage] = {}
+    machine = SchedulerMachine.with_storage(lambda m: runs.setdefault(m.run_id, storage()))
+    with pytest.raises(AssertionError, match=r"got booking \w+ on .* the model expects"):
+        run_state_machine_as_test(machine, settings=HUNT)
+
+
+def test_machine_passes_on_memory_storage() -> None:
+    """The same hunt finds nothing on the real MemoryStorage (the failures above are real)."""
+    run_state_machine_as_test(SchedulerMachine, settings=settings(HUNT, max_examples=30))
+
+
+def test_machine_with_storage_names_the_subclass() -> None:
+    """``with_storage`` makes a SchedulerMachine subclass that uses the factory."""
+    made: list[SchedulerMachine] = []
+
+    def factory(machine: SchedulerMachine) -> MemoryStorage:
+        made.append(machine)
+        return MemoryStorage()
+
+    cls = SchedulerMachine.with_storage(factory, name="MyMachine")
+    assert cls.__name__ == "MyMachine"
+    assert issubclass(cls, SchedulerMachine)
+    machine = cls()
+    try:
+        assert made == [machine]
+        assert isinstance(machine.sched.storage, MemoryStorage)
+        assert re.fullmatch(r"qq_run_[0-9a-f]{12}", machine.run_id)
+        assert machine.workdir.is_dir()
+    finally:
+        machine.teardown()
+    assert not machine.workdir.exists()
