@@ -24,6 +24,10 @@ check: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/mypy
 
+bench: $(STAMP)
+	test -f $(STAMP)-bench || { $(BIN)/python -m pip install -q -e '.[bench]' && touch $(STAMP)-bench; }
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict
 

@@ -1,0 +1,394 @@
+"""``book`` on `PostgresStorage` against the same booking done with raw psycopg.
+
+Two rows: one connection in this process, and 8 processes booking one hot day (with a
+count of overbooked places afterwards).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from datetime import date
+from typing import Any
+
+import queue_quota as qq
+from benchmarks._harness import (
+    NOW,
+    SECRET,
+    UNLIMITED,
+    Bench,
+    Context,
+    ProcessGroup,
+    Result,
+    RowSpec,
+    Target,
+    citizen_ids,
+    first_day,
+    fmt_time,
+    interleave,
+    make_office,
+    random_keys,
+)
+
+PROCESSES = 8
+
+_BASELINE = (
+    "Baseline: raw psycopg 3 on one autocommit connection to a schema with the same tables "
+    "and indexes (made by PostgresStorage.migrate): BEGIN; UPDATE qq_day SET booked = "
+    "booked + 1, last_number = last_number + 1 WHERE <day> AND booked < capacity RETURNING "
+    "last_number; INSERT INTO qq_booking; COMMIT (four round trips), with random booking "
+    "ids and citizen refs like ours (made before the timer)."
+)
+
+ONE = RowSpec(
+    name="book.postgres.1conn",
+    operation="book on PostgresStorage, one connection",
+    target=Target("min", 1.5),
+    how=(
+        'Scheduler.book("online", citizen_id, now=NOW) on PostgresStorage(conninfo, '
+        "min_size=1, max_size=1) over the unix socket, a distinct citizen per call, capacity "
+        "large enough that the first day never fills (server: synchronous_commit=on, "
+        "fsync=on). " + _BASELINE
+    ),
+)
+
+ONE_NOSYNC = RowSpec(
+    name="book.postgres.1conn.nosync",
+    operation="book on PostgresStorage, one connection, synchronous_commit=off",
+    target=Target("report"),
+    how=(
+        "As the row above, both sides with synchronous_commit=off for their sessions (a "
+        "commit does not wait for the WAL flush): what is left is client and server CPU and "
+        "round trips, the part the library controls. Diagnostic, no target."
+    ),
+)
+
+HOT = RowSpec(
+    name="book.postgres.8proc",
+    operation=f"book on PostgresStorage, {PROCESSES} processes, one hot day",
+    target=Target("min", 1.5),
+    how=(
+        f"{PROCESSES} worker processes (fork server), each with its own PostgresStorage (one "
+        "connection) and Scheduler, all booking the same day (capacity never reached), "
+        "started together by a barrier; time per op = wall time (first start to last "
+        f"finish) / all bookings. Baseline: the same from {PROCESSES} processes, each "
+        "running the raw transaction on one shared counter row. "
+        + _BASELINE
+        + " Met needs the ratio, 0 overbooked, 0 duplicate numbers and the capacity filled."
+    ),
+)
+
+
+class RawBooker:
+    """The baseline: one raw psycopg transaction per booking, four round trips."""
+
+    def __init__(self, conninfo: str, schema: str, office_id: str = "tegal") -> None:
+        import psycopg
+        from psycopg import sql
+
+        self._conn = psycopg.connect(conninfo, autocommit=True)
+        ident = sql.Identifier(schema)
+        self._update = (
+            sql.SQL(
+                "UPDATE {}.qq_day SET booked = booked + 1, last_number = last_number + 1 "
+                "WHERE office_id = %s AND channel = %s AND day = %s AND booked < capacity "
+                "RETURNING last_number"
+            )
+            .format(ident)
+            .as_string(self._conn)
+        )
+        self._insert = (
+            sql.SQL(
+                "INSERT INTO {}.qq_booking (id, office_id, channel, day, number, label, status, "
+                "citizen_ref, created_at, ticket, idempotency_key) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            )
+            .format(ident)
+            .as_string(self._conn)
+        )
+        self._office = office_id
+        self._day = first_day()
+
+    def window(self, n: int) -> tuple[float, float]:
+        """Book ``n`` times; the (start, end) ``perf_counter`` of the timed loop."""
+        execute = self._conn.execute
+        update, insert, office, day = self._update, self._insert, self._office, self._day
+        batch = random_keys(n)
+        t0 = time.perf_counter()
+        for booking_id, ref in batch:
+            execute("BEGIN")
+            row = execute(update, (office, "online", day)).fetchone()
+            if row is None:
+                execute("ROLLBACK")
+                raise AssertionError("the raw baseline's day is full")
+            number = row[0]
+            execute(
+                insert,
+                (booking_id, office, "online", day, number, f"A-{number:03d}", "booked", ref,
+                 NOW, "0000-0000-0000-0000.0000-0000-0000-0000", None),
+            )  # fmt: skip
+            execute("COMMIT")
+        return t0, time.perf_counter()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+
+def prepare_raw_schema(conninfo: str, schema: str, office_id: str = "tegal") -> None:
+    """The library's tables in ``schema``, and an unlimited day counter for the baseline."""
+    import psycopg
+    from psycopg import sql
+
+    from queue_quota.storage import PostgresStorage
+
+    storage = PostgresStorage(conninfo, schema=schema, min_size=0, max_size=1)
+    storage.migrate()
+    storage.close()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {}.qq_day (office_id, channel, day, capacity, booked, last_number) "
+                "VALUES (%s, 'online', %s, %s, 0, 0)"
+            ).format(sql.Identifier(schema)),
+            (office_id, first_day(), UNLIMITED),
+        )
+
+
+def run_one(ctx: Context) -> list[Result]:
+    """One connection, in this process: durable commits, then without waiting for the flush."""
+    conninfo = ctx.postgres()
+    nosync = _with_option(conninfo, "synchronous_commit=off")
+    return [_one(ctx, ONE, conninfo), _one(ctx, ONE_NOSYNC, nosync)]
+
+
+def _with_option(conninfo: str, option: str) -> str:
+    """``conninfo`` with one more ``-c name=value`` server option for its sessions."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    options = str(conninfo_to_dict(conninfo).get("options") or "")
+    return make_conninfo(conninfo, options=f"{options} -c {option}".strip())
+
+
+def _server_function_ms(conninfo: str, schema: str) -> dict[str, float]:
+    """Mean milliseconds per call of the schema's functions (``pg_stat_user_functions``).
+
+    The statistics of a session are flushed when it ends, so this polls for a moment.
+    """
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for _ in range(30):
+            rows = conn.execute(
+                "SELECT funcname, calls, total_time FROM pg_stat_user_functions "
+                "WHERE schemaname = %s AND calls > 0",
+                (schema,),
+            ).fetchall()
+            if any(name == "qq_reserve" for name, _, _ in rows):
+                return {name: total / calls for name, calls, total in rows}
+            time.sleep(0.1)
+    return {}
+
+
+def _one(ctx: Context, spec: RowSpec, conninfo: str) -> Result:
+    from queue_quota.storage import PostgresStorage
+
+    ours_schema, raw_schema = ctx.new_schema(), ctx.new_schema()
+    storage = PostgresStorage(
+        _with_option(conninfo, "track_functions=pl"),
+        schema=ours_schema,
+        min_size=1,
+        max_size=1,
+    )
+    raw: RawBooker | None = None
+    server: dict[str, float] = {}
+    try:
+        sched = qq.Scheduler(make_office("tegal", UNLIMITED), storage, secret=SECRET)
+        book = sched.book
+        ids = citizen_ids("3328")
+
+        def ours(n: int) -> float:
+            batch = list(itertools.islice(ids, n))
+            t0 = time.perf_counter()
+            for citizen in batch:
+                book("online", citizen, now=NOW)
+            return time.perf_counter() - t0
+
+        prepare_raw_schema(conninfo, raw_schema)
+        raw = RawBooker(conninfo, raw_schema)
+        booker = raw
+
+        def baseline(n: int) -> float:
+            t0, t1 = booker.window(n)
+            return t1 - t0
+
+        cmp = interleave(ours, baseline, reps=ctx.reps, seconds=ctx.seconds)
+    finally:
+        storage.close()
+        if raw is not None:
+            raw.close()
+        try:
+            server = _server_function_ms(conninfo, ours_schema)
+        finally:
+            ctx.drop_schema(ours_schema)
+            ctx.drop_schema(raw_schema)
+    inside = (
+        f" Server time inside qq_reserve: {server['qq_reserve']:.2f} ms per call on average "
+        "(pg_stat_user_functions with track_functions=pl, warm-up included; the commit "
+        "comes after it)."
+        if "qq_reserve" in server
+        else ""
+    )
+    return spec.result(
+        ours=fmt_time(cmp.ours_median),
+        baseline=fmt_time(cmp.baseline_median),
+        ratio=cmp.ratio,
+        how=cmp.describe() + inside,
+        data=cmp.data() | {"server_function_ms": server},
+    )
+
+
+class HotDayWorker:
+    """One of the processes of the hot-day row (built in the child by `ProcessGroup`)."""
+
+    def __init__(self, index: int, conninfo: str, ours_schema: str, raw_schema: str) -> None:
+        from queue_quota.storage import PostgresStorage
+
+        self._storage = PostgresStorage(conninfo, schema=ours_schema, min_size=1, max_size=1)
+        self._sched = qq.Scheduler(make_office("tegal", UNLIMITED), self._storage, secret=SECRET)
+        self._raw = RawBooker(conninfo, raw_schema)
+        self._ids = citizen_ids(f"{index:02d}")
+        self._index = index
+        self._sched.book("online", next(self._ids), now=NOW)  # connect, prepare
+        self._raw.window(1)
+
+    def __call__(self, command: str, n: int) -> Any:
+        if command == "base":
+            return self._raw.window(n)
+        if command == "ours":
+            book = self._sched.book
+            batch = list(itertools.islice(self._ids, n))
+            t0 = time.perf_counter()
+            for citizen in batch:
+                book("online", citizen, now=NOW)
+            return t0, time.perf_counter()
+        if command == "fill":
+            return self._fill(n)
+        raise ValueError(command)
+
+    def _fill(self, capacity: int) -> tuple[int, list[int]]:
+        """Book the capacity-limited hot day until refused; (accepted, numbers)."""
+        sched = qq.Scheduler(make_office("tegal-hot", capacity), self._storage, secret=SECRET)
+        day = first_day()
+        numbers: list[int] = []
+        ids = citizen_ids(f"f{self._index:02d}")
+        while True:
+            try:
+                b = sched.book("online", next(ids), now=NOW, preferred_date=day)
+            except qq.QuotaExhausted:
+                return len(numbers), numbers
+            numbers.append(b.number)
+
+    def close(self) -> None:
+        """Release the connections."""
+        self._storage.close()
+        self._raw.close()
+
+
+def _count_hot_day(conninfo: str, schema: str, day: date) -> tuple[int, int, int | None]:
+    """(active bookings, distinct numbers, counter) of the hot day, read straight from SQL."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        row = conn.execute(
+            sql.SQL(
+                "SELECT count(*), count(DISTINCT number) FROM {}.qq_booking "
+                "WHERE office_id = 'tegal-hot' AND day = %s AND status IN ('booked', 'checked_in')"
+            ).format(sql.Identifier(schema)),
+            (day,),
+        ).fetchone()
+        counter = conn.execute(
+            sql.SQL(
+                "SELECT booked FROM {}.qq_day WHERE office_id = 'tegal-hot' AND day = %s"
+            ).format(sql.Identifier(schema)),
+            (day,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), None if counter is None else int(counter[0])
+
+
+def run_hot(ctx: Context) -> list[Result]:
+    """Eight processes on one hot day, then the overbooking check."""
+    conninfo = ctx.postgres()
+    ours_schema, raw_schema = ctx.new_schema(), ctx.new_schema()
+    group: ProcessGroup | None = None
+    try:
+        from queue_quota.storage import PostgresStorage
+
+        storage = PostgresStorage(conninfo, schema=ours_schema, min_size=0, max_size=1)
+        storage.migrate()
+        storage.close()
+        prepare_raw_schema(conninfo, raw_schema)
+        ctx.log(f"starting {PROCESSES} worker processes")
+        group = ProcessGroup(PROCESSES, HotDayWorker, (conninfo, ours_schema, raw_schema))
+        workers = group
+
+        def runner(command: str) -> Any:
+            def run(n: int) -> float:
+                each = max(1, -(-n // PROCESSES))
+                windows = workers.run(command, each)
+                wall = max(t1 for _, t1 in windows) - min(t0 for t0, _ in windows)
+                return float(wall * n / (each * PROCESSES))
+
+            return run
+
+        cmp = interleave(
+            runner("ours"), runner("base"), reps=ctx.reps, seconds=max(0.1, ctx.seconds * 1.5)
+        )
+        capacity = ctx.scale(800, 200)
+        fills = group.run("fill", capacity)
+        accepted = sum(count for count, _ in fills)
+        rows, distinct, counter = _count_hot_day(conninfo, ours_schema, first_day())
+    finally:
+        if group is not None:
+            group.close()
+        ctx.drop_schema(ours_schema)
+        ctx.drop_schema(raw_schema)
+    overbooked = max(0, rows - capacity)
+    duplicates = rows - distinct
+    check = (
+        f"Overbooking check: {PROCESSES} processes booked a {capacity}-place day until "
+        f"refused: {accepted} accepted, {rows} active rows, counter {counter}, "
+        f"{overbooked} overbooked, {duplicates} duplicate numbers."
+    )
+    return [
+        HOT.result(
+            ours=f"{fmt_time(cmp.ours_median)}, {overbooked} overbooked",
+            baseline=fmt_time(cmp.baseline_median),
+            ratio=cmp.ratio,
+            how=f"{cmp.describe()} {check}",
+            data=cmp.data()
+            | {
+                "capacity": capacity,
+                "accepted": accepted,
+                "active_rows": rows,
+                "counter": counter,
+                "overbooked": overbooked,
+                "duplicate_numbers": duplicates,
+            },
+            also_ok=overbooked == 0 and duplicates == 0 and accepted == capacity == counter,
+        )
+    ]
+
+
+BENCHES = [
+    Bench(
+        "book.postgres.1conn",
+        (ONE, ONE_NOSYNC),
+        run_one,
+        frozenset({"book", "postgres"}),
+        postgres=True,
+    ),
+    Bench("book.postgres.8proc", (HOT,), run_hot, frozenset({"book", "postgres"}), postgres=True),
+]

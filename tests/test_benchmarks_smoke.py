@@ -1,0 +1,155 @@
+"""Smoke tests of the benchmark harness: it runs, prints its columns, writes its JSON.
+
+Timing is never asserted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COLUMNS = ("operation", "ours", "baseline", "ratio", "target", "met")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    parts = [str(ROOT), str(ROOT / "src")]
+    if env.get("PYTHONPATH"):
+        parts.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(parts)
+    env.pop("QUEUE_QUOTA_TEST_POSTGRES", None)
+    return env
+
+
+def _bench(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--no-postgres", "-q", *args],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def _harness() -> ModuleType:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return importlib.import_module("benchmarks._harness")
+
+
+def _header(stdout: str) -> list[str]:
+    first = stdout.splitlines()[0]
+    return [cell.strip() for cell in first.strip("|").split("|")]
+
+
+def test_quick_calendar_run_prints_table_and_json(tmp_path: Path) -> None:
+    """`--quick --only calendar --json` exits 0, prints the six columns and writes the row."""
+    out = tmp_path / "bench.json"
+    proc = _bench("--only", "calendar", "--reps", "1", "--seconds", "0.01", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert tuple(_header(proc.stdout)) == COLUMNS
+    assert "How measured:" in proc.stdout
+    assert "add_working_days" in proc.stdout
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["columns"] == list(COLUMNS)
+    (row,) = data["rows"]
+    assert row["name"] == "calendar.add_working_days"
+    assert row["met"] in {"yes", "NO"}
+    assert row["ratio"] > 0
+    assert len(row["data"]["ours_samples"]) == 1
+
+
+def test_postgres_rows_are_skipped_with_no_postgres() -> None:
+    """`--no-postgres` marks the PostgreSQL rows "skipped" and still exits 0."""
+    proc = _bench("--only", "book.postgres")
+    assert proc.returncode == 0, proc.stderr
+    rows = [
+        line
+        for line in proc.stdout.splitlines()
+        if line.startswith("|") and "PostgresStorage" in line
+    ]
+    assert len(rows) == 3
+    assert all(line.rstrip(" |").endswith("skipped") for line in rows)
+
+
+def test_unknown_only_name_is_a_usage_error() -> None:
+    """An unknown `--only` name exits 2 and lists the choices."""
+    proc = _bench("--only", "no-such-benchmark")
+    assert proc.returncode == 2
+    assert "calendar" in proc.stderr
+
+
+def test_script_entry_point_runs() -> None:
+    """`python benchmarks/run.py --help` works from outside the package."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--help"],
+        cwd=ROOT.parent,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "--no-postgres" in proc.stdout
+
+
+def test_interleave_alternates_and_keeps_every_batch() -> None:
+    """`interleave` calibrates both sides and returns one per-op time per repetition."""
+    h = _harness()
+    calls: list[tuple[str, int]] = []
+
+    def side(name: str, per_op: float) -> object:
+        def run(n: int) -> float:
+            calls.append((name, n))
+            return per_op * n
+
+        return run
+
+    cmp = h.interleave(side("ours", 1e-6), side("base", 2e-6), reps=3, seconds=0.01)
+    assert len(cmp.ours) == len(cmp.baseline) == 3
+    assert cmp.ratio == pytest.approx(2.0)
+    timed = calls[-6:]
+    assert [name for name, _ in timed] == ["ours", "base", "base", "ours", "ours", "base"]
+
+
+def test_targets_and_table_rendering() -> None:
+    """Targets judge yes/NO/report, and the table has one footnote per row."""
+    h = _harness()
+    assert h.Target("min", 1.0).judge(1.2) == "yes"
+    assert h.Target("min", 1.5).judge(1.2) == "NO"
+    assert h.Target("max", 64.0, " MB").judge(70.0) == "NO"
+    assert h.Target("report").judge(None) == "report"
+    spec = h.RowSpec("x.y", "an operation", h.Target("min", 0.66), "How.")
+    results = [
+        spec.result(ours="1 µs", baseline="2 µs", ratio=2.0),
+        spec.skipped("no server"),
+        spec.failed("boom"),
+    ]
+    table = h.render_table(results, {"mode": "quick"})
+    assert tuple(_header(table)) == COLUMNS
+    assert "≥ 0.66×" in table
+    assert "[3] How. ERROR: boom" in table
+    assert [r.met for r in results] == ["yes", "skipped", "error"]
+
+
+def test_bench_selection_by_group_tag_and_row() -> None:
+    """`--only` matches a group name, a prefix of it, a tag, or a row name."""
+    h = _harness()
+    spec = h.RowSpec("book.sqlite.full", "op", h.Target("report"), "How.")
+    bench = h.Bench("book.sqlite", (spec,), lambda ctx: [], frozenset({"sqlite", "book"}))
+    assert bench.selected(["book.sqlite"])
+    assert bench.selected(["book"])
+    assert bench.selected(["sqlite"])
+    assert bench.selected(["book.sqlite.full"])
+    assert not bench.selected(["memory"])
