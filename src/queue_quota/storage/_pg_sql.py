@@ -96,21 +96,23 @@ DDL: tuple[LiteralString, ...] = (
         p_soft boolean, OUT o_day date, OUT o_number integer)
     LANGUAGE plpgsql AS $$
     DECLARE
-        c record;
+        d date;
+        cap integer;
     BEGIN
-        FOR c IN
-            SELECT s.d, s.cap
-            FROM unnest(p_days, p_caps) WITH ORDINALITY AS s (d, cap, ord)
-            WHERE s.cap > 0 AND s.d IS DISTINCT FROM p_exclude
-              AND NOT EXISTS (SELECT 1 FROM {s}.qq_closure AS z
-                              WHERE z.office_id = p_office AND z.day = s.d)
-              AND coalesce((SELECT q.booked FROM {s}.qq_day AS q
-                            WHERE q.office_id = p_office AND q.channel = p_channel
-                              AND q.day = s.d), 0) < s.cap
-            ORDER BY s.ord
-        LOOP
+        -- Candidates in order, each looked at only when the ones before had no room:
+        -- usually the first one takes the place.
+        FOR i IN 1 .. coalesce(array_length(p_days, 1), 0) LOOP
+            d := p_days[i];
+            cap := p_caps[i];
+            CONTINUE WHEN cap <= 0 OR d IS NOT DISTINCT FROM p_exclude;
+            CONTINUE WHEN EXISTS (SELECT 1 FROM {s}.qq_closure AS z
+                                  WHERE z.office_id = p_office AND z.day = d);
+            -- An unlocked look first, so that full days are passed without taking locks.
+            CONTINUE WHEN coalesce((SELECT q.booked FROM {s}.qq_day AS q
+                                    WHERE q.office_id = p_office AND q.channel = p_channel
+                                      AND q.day = d), 0) >= cap;
             INSERT INTO {s}.qq_day AS q (office_id, channel, day, capacity, booked, last_number)
-            VALUES (p_office, p_channel, c.d, c.cap, 1, 1)
+            VALUES (p_office, p_channel, d, cap, 1, 1)
             ON CONFLICT (office_id, channel, day) DO UPDATE
                 SET booked = q.booked + 1, last_number = q.last_number + 1,
                     capacity = excluded.capacity
@@ -119,12 +121,13 @@ DDL: tuple[LiteralString, ...] = (
             CONTINUE WHEN o_number IS NULL;
             -- A closure that committed while we waited for the counter wins: give it back.
             IF EXISTS (SELECT 1 FROM {s}.qq_closure AS z
-                       WHERE z.office_id = p_office AND z.day = c.d) THEN
+                       WHERE z.office_id = p_office AND z.day = d) THEN
                 UPDATE {s}.qq_day SET booked = booked - 1, last_number = last_number - 1
-                WHERE office_id = p_office AND channel = p_channel AND day = c.d;
+                WHERE office_id = p_office AND channel = p_channel AND day = d;
+                o_number := NULL;
                 CONTINUE;
             END IF;
-            o_day := c.d;
+            o_day := d;
             RETURN;
         END LOOP;
         IF p_soft THEN RETURN; END IF;  -- o_day IS NULL: the caller decides

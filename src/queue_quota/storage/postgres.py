@@ -54,7 +54,7 @@ __all__ = ["PostgresStorage"]
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _RETRY_STATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 _Row = tuple[Any, ...]
-_CHUNK = 64  # candidate days sent per reservation statement
+_CHUNK = 16  # candidate days sent per reservation statement
 
 #: What to do when a connection is lost while a write may have committed (see `_run`).
 _RETRY, _FLAG, _RAISE = "retry", "flag", "raise"
