@@ -142,14 +142,32 @@ class Scheduler:
             DayClosed, OutsideServiceHours, OutsideBookingWindow, AlreadyBooked: Refusals.
             ConfigurationError: Bad input (unknown channel, naive ``now``, ...).
         """
+        if idempotency_key is not None and (
+            not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= 200
+        ):
+            raise ConfigurationError("idempotency_key must be a string of 1-200 characters")
+        try:
+            return self._book(channel, citizen_id, now, idempotency_key, preferred_date)
+        except (RefusalError, ConfigurationError):
+            # A key already used is answered with its booking before any refusal. The
+            # storage checks the key first inside `reserve`, so only a request that was
+            # refused before reaching the storage needs this extra read.
+            if idempotency_key is not None:
+                existing = self._storage.find_by_key(self._office.id, idempotency_key)
+                if existing is not None:
+                    return existing
+            raise
+
+    def _book(
+        self,
+        channel: str,
+        citizen_id: str | None,
+        now: datetime | None,
+        idempotency_key: str | None,
+        preferred_date: date | None,
+    ) -> Booking:
         policy = self._policies.get(channel) or self._office.policy(channel)
         at = self._now(now)
-        if idempotency_key is not None:
-            if not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= 200:
-                raise ConfigurationError("idempotency_key must be a string of 1-200 characters")
-            existing = self._storage.find_by_key(self._office.id, idempotency_key)
-            if existing is not None:
-                return existing
         if preferred_date is not None:
             _check_day("preferred_date", preferred_date)
         if citizen_id is not None:
