@@ -397,9 +397,12 @@ class Context:
         seconds: float | None = None,
         burst_n: int | None = None,
         burst_seconds: float | None = None,
+        rtt_ms: float = 1.0,
         verbose: bool = True,
     ) -> None:
         self.quick = quick
+        #: Round-trip time the emulated-network rows add with a latency proxy (0: no such rows).
+        self.rtt_ms = rtt_ms
         #: Registrations of the burst rows (``None``: 100,000, or 10,000 when quick).
         self.burst_n = burst_n
         #: Time cap of one burst, so that a slow machine still finishes the run.
@@ -472,6 +475,18 @@ class Context:
         conninfo: str = self._cluster.conninfo
         return conninfo
 
+    def postgres_tcp(self) -> str:
+        """A conninfo reaching the same server over TCP where possible (for a proxy).
+
+        The throwaway cluster's own TCP address; a given conninfo as it is (it may name a
+        unix socket directory, which the latency proxy can forward to as well).
+        """
+        given = self.postgres()
+        if self._cluster is not None:
+            tcp: str = self._cluster.tcp_conninfo
+            return tcp
+        return given
+
     def new_schema(self) -> str:
         """A fresh schema name (dropped by `drop_schema`)."""
         return f"qq_bench_{uuid.uuid4().hex[:10]}"
@@ -507,6 +522,7 @@ class Context:
             "reps": self.reps,
             "batch_seconds": self.seconds,
             "burst_cap_seconds": self.burst_seconds,
+            "rtt_ms": self.rtt_ms,
             "python": sys.version.split()[0],
             "cpus": os.cpu_count(),
             "load_average": [round(x, 2) for x in load],

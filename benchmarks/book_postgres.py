@@ -1,13 +1,22 @@
 """``book`` on `PostgresStorage` against the same booking done with raw psycopg.
 
-Two rows: one connection in this process, and 8 processes booking one hot day (with a
-count of overbooked places afterwards).
+Rows: one connection in this process, and 8 processes booking one hot day (with a count of
+overbooked places afterwards), first on the local server as it is (unix socket: a round trip
+costs some tens of microseconds), then the same two over an emulated network: every
+connection of both sides goes through `benchmarks._latency_proxy`, which adds a fixed
+round-trip time (``--rtt-ms``, 1 ms by default), as between an application server and a
+database on different hosts.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import itertools
+import os
+import statistics
 import time
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -21,6 +30,7 @@ from benchmarks._harness import (
     ProcessGroup,
     Result,
     RowSpec,
+    Skip,
     Target,
     citizen_ids,
     first_day,
@@ -75,6 +85,39 @@ HOT = RowSpec(
         "running the raw transaction on one shared counter row. "
         + _BASELINE
         + " Met needs the ratio, 0 overbooked, 0 duplicate numbers and the capacity filled."
+    ),
+)
+
+
+_PROXY = (
+    "Network emulated by benchmarks/_latency_proxy.py: a TCP proxy in a separate process on "
+    "127.0.0.1, in front of the server's TCP port, that holds every chunk of bytes for half "
+    "the RTT in each direction (each chunk released at its arrival + RTT/2, in order; one "
+    "thread serves every connection with select(); TCP_NODELAY). Every "
+    "connection of both sides goes through the same proxy, in the same run, interleaved; "
+    "the proxy's CPU is its own process's, outside the timed process."
+)
+
+ONE_RTT = RowSpec(
+    name="book.postgres.rtt.1conn",
+    operation="book on PostgresStorage, one connection, 1 ms RTT",
+    target=Target("min", 1.5),
+    how=(
+        "As the one-connection row (same code, same server, synchronous_commit=on), with "
+        "both sides connected over an emulated network: what one round trip per booking "
+        "instead of four buys when the database is on another host. " + _PROXY
+    ),
+)
+
+HOT_RTT = RowSpec(
+    name="book.postgres.rtt.8proc",
+    operation=f"book on PostgresStorage, {PROCESSES} processes, one hot day, 1 ms RTT",
+    target=Target("min", 1.5),
+    how=(
+        f"As the {PROCESSES}-process row (same workers, same overbooking check), with every "
+        "connection of both sides over an emulated network. The raw transaction holds the "
+        "hot row's lock from its UPDATE to its COMMIT, across two round trips; the library's "
+        "one statement holds it only inside the server. " + _PROXY
     ),
 )
 
@@ -190,7 +233,7 @@ def _server_function_ms(conninfo: str, schema: str) -> dict[str, float]:
     return {}
 
 
-def _one(ctx: Context, spec: RowSpec, conninfo: str) -> Result:
+def _one(ctx: Context, spec: RowSpec, conninfo: str, note: str = "") -> Result:
     from queue_quota.storage import PostgresStorage
 
     ours_schema, raw_schema = ctx.new_schema(), ctx.new_schema()
@@ -243,7 +286,7 @@ def _one(ctx: Context, spec: RowSpec, conninfo: str) -> Result:
         ours=fmt_time(cmp.ours_median),
         baseline=fmt_time(cmp.baseline_median),
         ratio=cmp.ratio,
-        how=cmp.describe() + inside,
+        how=f"{cmp.describe()}{inside} {note}".strip(),
         data=cmp.data() | {"server_function_ms": server},
     )
 
@@ -320,7 +363,11 @@ def _count_hot_day(conninfo: str, schema: str, day: date) -> tuple[int, int, int
 
 def run_hot(ctx: Context) -> list[Result]:
     """Eight processes on one hot day, then the overbooking check."""
-    conninfo = ctx.postgres()
+    return [_hot(ctx, HOT, ctx.postgres())]
+
+
+def _hot(ctx: Context, spec: RowSpec, conninfo: str, note: str = "") -> Result:
+    """``PROCESSES`` processes on one hot day over ``conninfo``, then the overbooking check."""
     ours_schema, raw_schema = ctx.new_schema(), ctx.new_schema()
     group: ProcessGroup | None = None
     try:
@@ -362,24 +409,104 @@ def run_hot(ctx: Context) -> list[Result]:
         f"refused: {accepted} accepted, {rows} active rows, counter {counter}, "
         f"{overbooked} overbooked, {duplicates} duplicate numbers."
     )
-    return [
-        HOT.result(
-            ours=f"{fmt_time(cmp.ours_median)}, {overbooked} overbooked",
-            baseline=fmt_time(cmp.baseline_median),
-            ratio=cmp.ratio,
-            how=f"{cmp.describe()} {check}",
-            data=cmp.data()
-            | {
-                "capacity": capacity,
-                "accepted": accepted,
-                "active_rows": rows,
-                "counter": counter,
-                "overbooked": overbooked,
-                "duplicate_numbers": duplicates,
-            },
-            also_ok=overbooked == 0 and duplicates == 0 and accepted == capacity == counter,
+    return spec.result(
+        ours=f"{fmt_time(cmp.ours_median)}, {overbooked} overbooked",
+        baseline=fmt_time(cmp.baseline_median),
+        ratio=cmp.ratio,
+        how=f"{cmp.describe()} {check} {note}".strip(),
+        data=cmp.data()
+        | {
+            "capacity": capacity,
+            "accepted": accepted,
+            "active_rows": rows,
+            "counter": counter,
+            "overbooked": overbooked,
+            "duplicate_numbers": duplicates,
+        },
+        also_ok=overbooked == 0 and duplicates == 0 and accepted == capacity == counter,
+    )
+
+
+# -- over an emulated network ------------------------------------------------------------------
+
+
+def _upstream(conninfo: str) -> tuple[str, int] | str:
+    """Where the proxy forwards to: the server's (host, port), or its unix socket path."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = conninfo_to_dict(conninfo)
+    host = str(params.get("hostaddr") or params.get("host") or os.environ.get("PGHOST") or "")
+    host = host.split(",")[0] or "/var/run/postgresql"  # libpq's default socket directory
+    port = int(str(params.get("port") or os.environ.get("PGPORT") or 5432).split(",")[0])
+    return f"{host}/.s.PGSQL.{port}" if host.startswith("/") else (host, port)
+
+
+def _through(conninfo: str, host: str, port: int) -> str:
+    """``conninfo`` connecting to ``host:port`` over TCP instead (the rest kept)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(conninfo)
+    params.pop("hostaddr", None)
+    params.update(host=host, port=str(port))
+    return make_conninfo("", **params)
+
+
+def _round_trip(conninfo: str, n: int = 50) -> float:
+    """Median seconds of a ``SELECT 1`` round trip on one connection."""
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SELECT 1")
+        times: list[float] = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            conn.execute("SELECT 1").fetchone()
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _rtt_spec(ctx: Context, spec: RowSpec) -> RowSpec:
+    """``spec`` with the run's RTT in its operation."""
+    return dataclasses.replace(
+        spec, operation=spec.operation.replace("1 ms RTT", f"{ctx.rtt_ms:g} ms RTT")
+    )
+
+
+@contextlib.contextmanager
+def _emulated_network(ctx: Context) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """A latency proxy in front of the server: (conninfo through it, a note, its numbers)."""
+    from benchmarks._latency_proxy import spawn
+
+    if ctx.rtt_ms <= 0:
+        raise Skip("--rtt-ms 0")
+    direct = ctx.postgres_tcp()
+    delay = ctx.rtt_ms / 2000
+    ctx.log(f"starting a latency proxy ({ctx.rtt_ms:g} ms RTT)")
+    with spawn(_upstream(direct), delay) as proxy:
+        via = _through(direct, proxy.host, proxy.port)
+        proxied, plain = _round_trip(via), _round_trip(direct)
+        note = (
+            f"Emulated RTT {ctx.rtt_ms:g} ms ({delay * 1e3:g} ms each way); a SELECT 1 round "
+            f"trip took {fmt_time(proxied)} through the proxy, {fmt_time(plain)} without it "
+            "(medians of 50)."
         )
-    ]
+        yield via, note, {"rtt_ms": ctx.rtt_ms, "select1_proxy_s": proxied, "select1_s": plain}
+
+
+def run_one_rtt(ctx: Context) -> list[Result]:
+    """One connection, every round trip through the latency proxy."""
+    with _emulated_network(ctx) as (via, note, numbers):
+        result = _one(ctx, _rtt_spec(ctx, ONE_RTT), via, note)
+    result.data |= numbers
+    return [result]
+
+
+def run_hot_rtt(ctx: Context) -> list[Result]:
+    """Eight processes on one hot day, every connection through the latency proxy."""
+    with _emulated_network(ctx) as (via, note, numbers):
+        result = _hot(ctx, _rtt_spec(ctx, HOT_RTT), via, note)
+    result.data |= numbers
+    return [result]
 
 
 BENCHES = [
@@ -391,4 +518,18 @@ BENCHES = [
         postgres=True,
     ),
     Bench("book.postgres.8proc", (HOT,), run_hot, frozenset({"book", "postgres"}), postgres=True),
+    Bench(
+        "book.postgres.rtt.1conn",
+        (ONE_RTT,),
+        run_one_rtt,
+        frozenset({"book", "postgres", "rtt"}),
+        postgres=True,
+    ),
+    Bench(
+        "book.postgres.rtt.8proc",
+        (HOT_RTT,),
+        run_hot_rtt,
+        frozenset({"book", "postgres", "rtt"}),
+        postgres=True,
+    ),
 ]

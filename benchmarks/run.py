@@ -3,7 +3,7 @@
 Usage (from the repository root)::
 
     python -m benchmarks [--quick] [--only NAME ...] [--json FILE] [--no-postgres]
-                         [--postgres CONNINFO] [--strict]
+                         [--postgres CONNINFO] [--rtt-ms MS] [--strict]
     python benchmarks/run.py ...        # the same
     make bench                          # the same, in the project's virtualenv
 
@@ -109,6 +109,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="time cap of each burst row (default 45; quick 5)",
     )
     parser.add_argument(
+        "--rtt-ms",
+        type=float,
+        default=1.0,
+        metavar="MS",
+        help="round-trip time of the emulated-network PostgreSQL rows (a latency proxy; "
+        "default 1.0; 0 skips those rows)",
+    )
+    parser.add_argument(
         "--strict", action="store_true", help="exit with status 1 when a target is not met"
     )
     parser.add_argument("-q", "--silent", action="store_true", help="no progress on stderr")
@@ -130,6 +138,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--burst must be >= 1")
     if args.burst_seconds is not None and args.burst_seconds <= 0:
         parser.error("--burst-seconds must be > 0")
+    if not 0 <= args.rtt_ms <= 1000:  # also refuses nan
+        parser.error("--rtt-ms must be between 0 and 1000")
     return args
 
 
@@ -165,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seconds=args.seconds,
         burst_n=args.burst,
         burst_seconds=args.burst_seconds,
+        rtt_ms=args.rtt_ms,
         verbose=not args.silent,
     )
     try:

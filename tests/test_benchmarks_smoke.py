@@ -8,8 +8,11 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -47,6 +50,11 @@ def _harness() -> ModuleType:
     return importlib.import_module("benchmarks._harness")
 
 
+def _proxy() -> ModuleType:
+    _harness()  # puts the repository on sys.path
+    return importlib.import_module("benchmarks._latency_proxy")
+
+
 def _header(stdout: str) -> list[str]:
     first = stdout.splitlines()[0]
     return [cell.strip() for cell in first.strip("|").split("|")]
@@ -78,7 +86,7 @@ def test_postgres_rows_are_skipped_with_no_postgres() -> None:
         for line in proc.stdout.splitlines()
         if line.startswith("|") and "PostgresStorage" in line
     ]
-    assert len(rows) == 3
+    assert len(rows) == 5  # local: 1 conn, its nosync, 8 proc; 1 ms RTT: 1 conn, 8 proc
     assert all(line.rstrip(" |").endswith("skipped") for line in rows)
 
 
@@ -153,3 +161,78 @@ def test_bench_selection_by_group_tag_and_row() -> None:
     assert bench.selected(["sqlite"])
     assert bench.selected(["book.sqlite.full"])
     assert not bench.selected(["memory"])
+
+
+def _echo_server() -> tuple[socket.socket, threading.Thread]:
+    """A TCP server on 127.0.0.1 that echoes every connection until it closes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                while data := conn.recv(65536):
+                    conn.sendall(data)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+def _recv_exactly(sock: socket.socket, n: int) -> bytes:
+    out = bytearray()
+    while len(out) < n:
+        data = sock.recv(n - len(out))
+        if not data:
+            break
+        out += data
+    return bytes(out)
+
+
+def test_latency_proxy_forwards_intact_in_order_and_late() -> None:
+    """Bytes echoed through the proxy come back intact, in order, and not before 2 delays.
+
+    Only a lower bound on the time is asserted (a slow machine may add to it).
+    """
+    proxy_mod = _proxy()
+    delay = 0.05
+    listener, _ = _echo_server()
+    try:
+        with (
+            proxy_mod.LatencyProxy(listener.getsockname()[:2], delay) as proxy,
+            socket.create_connection(proxy.address, timeout=10) as client,
+        ):
+            # One small round trip: out and back, each way held for `delay`.
+            t0 = time.monotonic()
+            client.sendall(b"ping")
+            assert _recv_exactly(client, 4) == b"ping"
+            assert time.monotonic() - t0 >= 2 * delay
+            # Many chunks of many sizes sent back to back: all intact and in order.
+            chunks = [bytes([i]) * (1 + 997 * i) for i in range(40)]
+            payload = b"".join(chunks)
+            t0 = time.monotonic()
+            for chunk in chunks:
+                client.sendall(chunk)
+            assert _recv_exactly(client, len(payload)) == payload
+            assert time.monotonic() - t0 >= 2 * delay
+            client.shutdown(socket.SHUT_WR)  # a half-close passes through: echo ends
+            assert client.recv(1) == b""
+    finally:
+        listener.close()
+
+
+def test_latency_proxy_process_starts_and_stops() -> None:
+    """`spawn` runs the proxy in a child process that forwards and exits when closed."""
+    proxy_mod = _proxy()
+    listener, _ = _echo_server()
+    try:
+        proc = proxy_mod.spawn(listener.getsockname()[:2], 0.01)
+        with proc, socket.create_connection((proc.host, proc.port), timeout=10) as client:
+            client.sendall(b"hello")
+            assert _recv_exactly(client, 5) == b"hello"
+        assert proc.returncode is not None  # the child has exited
+    finally:
+        listener.close()
