@@ -9,6 +9,8 @@ import pytest
 import queue_quota as qq
 from queue_quota import errors, i18n
 from queue_quota._messages import CATALOGUES
+from queue_quota.errors import InvalidTransition
+from queue_quota.i18n import describe
 from queue_quota.models import Booking, BookingStatus
 
 LANGS = ("id", "en")
@@ -241,3 +243,28 @@ def test_ticket_text_in_english_with_id_and_status() -> None:
     assert "Friday, 5 June 2020" in text
     assert "Booking ID   : P1XTYF822XG1B4JA" in text
     assert "checked in" in text
+
+
+@pytest.mark.parametrize(
+    ("error", "lang", "expected"),
+    [
+        (InvalidTransition("x", reason="not_booked", status="cancelled"), "id", "sudah dibatalkan"),
+        (InvalidTransition("x", reason="not_booked", status="checked_in"), "en", "checked in"),
+        (
+            InvalidTransition("x", reason="not_today", day=date(2020, 6, 8)),
+            "id",
+            "Tiket ini untuk Senin, 8 Juni 2020, bukan untuk hari ini.",
+        ),
+        (
+            InvalidTransition("x", reason="past_day", day=date(2020, 6, 8)),
+            "en",
+            "The day of this booking (Monday, 8 June 2020) has passed.",
+        ),
+        (InvalidTransition("x"), "en", "cannot be processed"),
+    ],
+)
+def test_invalid_transition_messages_say_why(
+    error: InvalidTransition, lang: str, expected: str
+) -> None:
+    """A refused transition is explained by its reason, with the day written out."""
+    assert expected in describe(error, lang)

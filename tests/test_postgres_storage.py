@@ -927,3 +927,25 @@ def test_scheduler_threads_fill_days_in_order(pg_storage: PostgresStorage) -> No
     assert per_day == {FRI: 100, MON: 100, TUE: 100, WED: 100}
     for d in per_day:
         assert sorted(b.number for b in booked if b.day == d) == list(range(1, 101))
+
+
+@pytest.mark.postgres
+def test_invalid_transition_reasons_match_other_adapters(pg_storage: Any) -> None:
+    """PostgreSQL refusals of a transition carry the same reason, status and day."""
+    from conftest import tegal_office
+
+    wib = ZoneInfo("Asia/Jakarta")
+    now = datetime(2020, 6, 4, 9, tzinfo=wib)
+    sched = qq.Scheduler(tegal_office(), pg_storage, secret=SECRET)
+    b = sched.book("online", "c1", now=now)
+    with pytest.raises(InvalidTransition) as wrong_day:
+        sched.check_in(b.ticket, now=now)
+    assert (wrong_day.value.reason, wrong_day.value.day) == ("not_today", b.day)
+    sched.cancel(b.id, now=now)
+    with pytest.raises(InvalidTransition) as twice:
+        sched.cancel(b.id, now=now)
+    assert (twice.value.reason, twice.value.status) == ("not_booked", "cancelled")
+    c = sched.book("online", "c2", now=now)
+    with pytest.raises(InvalidTransition) as late:
+        sched.cancel(c.id, now=now + timedelta(days=7))
+    assert (late.value.reason, late.value.day) == ("past_day", c.day)

@@ -305,3 +305,27 @@ def test_clock_is_used_when_now_is_omitted() -> None:
     assert s.book("online", "a").day == date(2020, 6, 5)
     with pytest.raises(qq.ConfigurationError):
         qq.Scheduler(tegal_office(), clock=lambda: datetime(2020, 6, 4)).book("online", "a")
+
+
+def test_invalid_transition_says_why(sched: qq.Scheduler) -> None:
+    """InvalidTransition carries a stable reason, the status and the day."""
+    b = sched.book("online", "c1", now=THU)
+    with pytest.raises(qq.InvalidTransition) as wrong_day:
+        sched.check_in(b.ticket, now=THU)
+    assert (wrong_day.value.reason, wrong_day.value.day) == ("not_today", b.day)
+    sched.check_in(b.ticket, now=at(b.day, 8))
+    with pytest.raises(qq.InvalidTransition) as twice:
+        sched.check_in(b.ticket, now=at(b.day, 9))
+    assert (twice.value.reason, twice.value.status) == ("not_booked", "checked_in")
+    other = sched.book("online", "c2", now=THU)
+    with pytest.raises(qq.InvalidTransition) as same:
+        sched.reschedule(other.id, now=THU, preferred_date=other.day)
+    assert same.value.reason == "same_day"
+    sched.cancel(other.id, now=THU)
+    with pytest.raises(qq.InvalidTransition) as again:
+        sched.cancel(other.id, now=THU)
+    assert (again.value.reason, again.value.status) == ("not_booked", "cancelled")
+    third = sched.book("online", "c3", now=THU)
+    with pytest.raises(qq.InvalidTransition) as late:
+        sched.cancel(third.id, now=at(third.day + timedelta(days=1)))
+    assert (late.value.reason, late.value.day) == ("past_day", third.day)

@@ -87,6 +87,12 @@ _ID: Final[dict[str, str]] = {
         "Pendaftaran ini tidak dapat diproses: mungkin sudah dibatalkan, sudah check-in, "
         "atau bukan untuk hari ini."
     ),
+    "invalid_transition.cancelled": "Pendaftaran ini sudah dibatalkan.",
+    "invalid_transition.checked_in": "Pendaftaran ini sudah check-in.",
+    "invalid_transition.no_show": "Pendaftaran ini sudah tercatat tidak hadir.",
+    "invalid_transition.not_today": "Tiket ini untuk {day}, bukan untuk hari ini.",
+    "invalid_transition.past_day": "Tanggal layanan pendaftaran ini ({day}) sudah lewat.",
+    "invalid_transition.same_day": "Pendaftaran ini sudah untuk {day}.",
     "invalid_ticket": "Tiket tidak valid. Periksa kembali kode tiket Anda.",
     "configuration_error": "Konfigurasi atau masukan tidak valid: {message}",
     "unknown_channel": "Jenis layanan tidak dikenal: {message}",
@@ -166,6 +172,12 @@ _EN: Final[dict[str, str]] = {
         "This booking cannot be processed: it may be cancelled, already checked in, "
         "or not for today."
     ),
+    "invalid_transition.cancelled": "This booking has been cancelled.",
+    "invalid_transition.checked_in": "This booking has already been checked in.",
+    "invalid_transition.no_show": "This booking was recorded as a no-show.",
+    "invalid_transition.not_today": "This ticket is for {day}, not for today.",
+    "invalid_transition.past_day": "The day of this booking ({day}) has passed.",
+    "invalid_transition.same_day": "This booking is already for {day}.",
     "invalid_ticket": "This ticket is not valid. Please check the ticket code.",
     "configuration_error": "Invalid configuration or input: {message}",
     "unknown_channel": "Unknown service: {message}",

@@ -166,9 +166,32 @@ class BookingNotFound(QueueQuotaError, LookupError):
 
 
 class InvalidTransition(QueueQuotaError):
-    """The booking's status does not allow the operation (e.g. a second check-in)."""
+    """The booking's status or day does not allow the operation (e.g. a second check-in).
+
+    ``reason`` says why, as a stable string:
+
+    * ``"not_booked"``: the booking is no longer ``booked`` (``status`` says what it is:
+      ``"cancelled"``, ``"checked_in"``, ``"no_show"``);
+    * ``"not_today"``: a check-in on another day than the booking's ``day``;
+    * ``"past_day"``: the booking's ``day`` has passed;
+    * ``"same_day"``: a reschedule to the day the booking is already on;
+    * ``"duplicate_id"``: a new booking with an id that exists already.
+    """
 
     code: ClassVar[str] = "invalid_transition"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        reason: str | None = None,
+        status: str | None = None,
+        day: date | None = None,
+    ) -> None:
+        super().__init__(message or "invalid transition", reason=reason, status=status, day=day)
+        self.reason = reason
+        self.status = None if status is None else str(status)
+        self.day = day
 
 
 class InvalidTicket(QueueQuotaError):

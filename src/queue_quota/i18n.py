@@ -31,6 +31,7 @@ from .errors import (
     AlreadyBooked,
     ConfigurationError,
     DayClosed,
+    InvalidTransition,
     OutsideBookingWindow,
     OutsideServiceHours,
     QueueQuotaError,
@@ -236,6 +237,19 @@ def _already_booked(err: QueueQuotaError, lang: str, today: date | None) -> str:
     )
 
 
+def _invalid_transition(err: QueueQuotaError, lang: str, today: date | None) -> str:
+    assert isinstance(err, InvalidTransition)
+    key: str | None = None
+    if err.reason == "not_booked" and err.status in ("cancelled", "checked_in", "no_show"):
+        key = f"invalid_transition.{err.status}"
+    elif err.reason in ("not_today", "past_day", "same_day") and err.day is not None:
+        key = f"invalid_transition.{err.reason}"
+    if key is None:
+        return _text(lang, "invalid_transition")
+    day = None if err.day is None else format_date(err.day, lang)
+    return _text(lang, key, day=day)
+
+
 def _with_message(code: str) -> Callable[[QueueQuotaError, str, date | None], str]:
     def render(err: QueueQuotaError, lang: str, today: date | None) -> str:
         return _text(lang, code, message=err.message)
@@ -259,7 +273,7 @@ _RENDERERS: Final[dict[str, Callable[[QueueQuotaError, str, date | None], str]]]
     "outside_booking_window": _outside_booking_window,
     "already_booked": _already_booked,
     "booking_not_found": _plain("booking_not_found"),
-    "invalid_transition": _plain("invalid_transition"),
+    "invalid_transition": _invalid_transition,
     "invalid_ticket": _plain("invalid_ticket"),
     "configuration_error": _with_message("configuration_error"),
     "unknown_channel": _with_message("unknown_channel"),

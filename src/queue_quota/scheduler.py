@@ -235,9 +235,13 @@ class Scheduler:
             preferred_date=preferred_date,
         )
         if current.day < request.today:
-            raise InvalidTransition(f"the booking's day ({current.day}) has passed")
+            raise InvalidTransition(
+                f"the booking's day ({current.day}) has passed", reason="past_day", day=current.day
+            )
         if preferred_date == current.day:
-            raise InvalidTransition(f"the booking is already on {preferred_date}")
+            raise InvalidTransition(
+                f"the booking is already on {preferred_date}", reason="same_day", day=current.day
+            )
         try:
             policy.admit(request, self._calendar)
             return self._storage.move(

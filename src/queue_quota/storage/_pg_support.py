@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
@@ -46,6 +47,22 @@ def lock_ns(schema: str, what: str) -> int:
     return int.from_bytes(digest[:4], "big", signed=True)
 
 
+_NOT_BOOKED = re.compile(r"^cannot (?:cancel|check in|move) a booking that is (\w+)$")
+_PAST_DAY = re.compile(r"^cannot cancel a booking for a past day \((\d{4}-\d\d-\d\d)\)$")
+_NOT_TODAY = re.compile(r"^the booking is for (\d{4}-\d\d-\d\d), not today")
+
+
+def transition(message: str) -> InvalidTransition:
+    """The `InvalidTransition` the other adapters raise for a server function's message."""
+    if m := _NOT_BOOKED.match(message):
+        return InvalidTransition(message, reason="not_booked", status=m.group(1))
+    if m := _PAST_DAY.match(message):
+        return InvalidTransition(message, reason="past_day", day=date.fromisoformat(m.group(1)))
+    if m := _NOT_TODAY.match(message):
+        return InvalidTransition(message, reason="not_today", day=date.fromisoformat(m.group(1)))
+    return InvalidTransition(message)
+
+
 class Refused(Exception):
     """A server function refused with one of our SQLSTATEs (``QQxxx``, see ``_pg_sql``)."""
 
@@ -72,7 +89,7 @@ class Refused(Exception):
         if self.state == "QQ003":
             return BookingNotFound(f"no booking {booking_id!r} in office {office_id!r}")
         if self.state == "QQ004":
-            return InvalidTransition(message)
+            return transition(message)
         error = StorageError(message)
         error.__cause__ = self.cause
         return error

@@ -141,7 +141,9 @@ class MemoryStorage:
                 if held >= r.per_citizen:
                     raise AlreadyBooked(channel=r.channel, limit=r.per_citizen)
             if r.booking_id in o.bookings:
-                raise InvalidTransition(f"booking id {r.booking_id} already exists")
+                raise InvalidTransition(
+                    f"booking id {r.booking_id} already exists", reason="duplicate_id"
+                )
             slot, row = self._first_with_room(o, r.channel, r.slots, exclude=None)
             row.booked += 1
             row.last_number += 1
@@ -184,9 +186,18 @@ class MemoryStorage:
             o = self._office(office_id)
             b = self._get(o, office_id, booking_id)
             if b.status is not BookingStatus.BOOKED:
-                raise InvalidTransition(f"cannot cancel a booking that is {b.status.value}")
+                raise InvalidTransition(
+                    f"cannot cancel a booking that is {b.status.value}",
+                    reason="not_booked",
+                    status=b.status.value,
+                    day=b.day,
+                )
             if b.day < not_before:
-                raise InvalidTransition(f"cannot cancel a booking for a past day ({b.day})")
+                raise InvalidTransition(
+                    f"cannot cancel a booking for a past day ({b.day})",
+                    reason="past_day",
+                    day=b.day,
+                )
             self._release(o, b.channel, b.day)
             new = attrs.evolve(b, status=BookingStatus.CANCELLED)
             o.bookings[booking_id] = new
@@ -197,9 +208,18 @@ class MemoryStorage:
             o = self._office(office_id)
             b = self._get(o, office_id, booking_id)
             if b.status is not BookingStatus.BOOKED:
-                raise InvalidTransition(f"cannot check in a booking that is {b.status.value}")
+                raise InvalidTransition(
+                    f"cannot check in a booking that is {b.status.value}",
+                    reason="not_booked",
+                    status=b.status.value,
+                    day=b.day,
+                )
             if b.day != today:
-                raise InvalidTransition(f"the booking is for {b.day}, not today ({today})")
+                raise InvalidTransition(
+                    f"the booking is for {b.day}, not today ({today})",
+                    reason="not_today",
+                    day=b.day,
+                )
             new = attrs.evolve(b, status=BookingStatus.CHECKED_IN)
             o.bookings[booking_id] = new
             return new
@@ -211,7 +231,12 @@ class MemoryStorage:
             o = self._office(office_id)
             b = self._get(o, office_id, booking_id)
             if b.status is not BookingStatus.BOOKED:
-                raise InvalidTransition(f"cannot move a booking that is {b.status.value}")
+                raise InvalidTransition(
+                    f"cannot move a booking that is {b.status.value}",
+                    reason="not_booked",
+                    status=b.status.value,
+                    day=b.day,
+                )
             return self._move(o, b, slots, prefix)
 
     def close_day(

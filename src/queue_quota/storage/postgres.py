@@ -456,7 +456,9 @@ class PostgresStorage:
                 if isinstance(cause, psycopg.errors.UniqueViolation) and (
                     cause.diag.constraint_name == "qq_booking_pkey"
                 ):
-                    raise InvalidTransition(f"booking id {r.booking_id} already exists") from None
+                    raise InvalidTransition(
+                        f"booking id {r.booking_id} already exists", reason="duplicate_id"
+                    ) from None
                 raise
             row = rows[0]
             if row[11] is not None and days:

@@ -418,9 +418,18 @@ class SQLiteStorage:
         with self._write() as conn:
             b = self._get_in(conn, office_id, booking_id)
             if b.status is not BookingStatus.BOOKED:
-                raise InvalidTransition(f"cannot cancel a booking that is {b.status.value}")
+                raise InvalidTransition(
+                    f"cannot cancel a booking that is {b.status.value}",
+                    reason="not_booked",
+                    status=b.status.value,
+                    day=b.day,
+                )
             if b.day < not_before:
-                raise InvalidTransition(f"cannot cancel a booking for a past day ({b.day})")
+                raise InvalidTransition(
+                    f"cannot cancel a booking for a past day ({b.day})",
+                    reason="past_day",
+                    day=b.day,
+                )
             conn.execute(
                 "UPDATE qq_booking SET status = 'cancelled' WHERE office_id = ? AND id = ?",
                 (office_id, booking_id),
@@ -432,9 +441,18 @@ class SQLiteStorage:
         with self._write() as conn:
             b = self._get_in(conn, office_id, booking_id)
             if b.status is not BookingStatus.BOOKED:
-                raise InvalidTransition(f"cannot check in a booking that is {b.status.value}")
+                raise InvalidTransition(
+                    f"cannot check in a booking that is {b.status.value}",
+                    reason="not_booked",
+                    status=b.status.value,
+                    day=b.day,
+                )
             if b.day != today:
-                raise InvalidTransition(f"the booking is for {b.day}, not today ({today})")
+                raise InvalidTransition(
+                    f"the booking is for {b.day}, not today ({today})",
+                    reason="not_today",
+                    day=b.day,
+                )
             conn.execute(
                 "UPDATE qq_booking SET status = 'checked_in' WHERE office_id = ? AND id = ?",
                 (office_id, booking_id),
@@ -447,7 +465,12 @@ class SQLiteStorage:
         with self._write() as conn:
             b = self._get_in(conn, office_id, booking_id)
             if b.status is not BookingStatus.BOOKED:
-                raise InvalidTransition(f"cannot move a booking that is {b.status.value}")
+                raise InvalidTransition(
+                    f"cannot move a booking that is {b.status.value}",
+                    reason="not_booked",
+                    status=b.status.value,
+                    day=b.day,
+                )
             return self._move(conn, b, slots, prefix)
 
     def close_day(
