@@ -139,6 +139,10 @@ class InstrumentedStorage:
             "close_day", lambda: self._inner.close_day(office_id, day, reason, moves, now=now)
         )
 
+    def mark_no_shows(self, office_id: str, day: date) -> list[qq.Booking]:
+        """Mark a day's booked bookings as no-shows, in one transaction."""
+        return self._call("mark_no_shows", lambda: self._inner.mark_no_shows(office_id, day))
+
     def closures(self, office_id: str) -> dict[date, str]:
         """Days closed at run time."""
         return self._call("closures", lambda: self._inner.closures(office_id))

@@ -30,6 +30,7 @@ COMMANDS = (
     "cancel",
     "check-in",
     "close-day",
+    "mark-no-shows",
     "manifest",
 )
 
@@ -442,3 +443,22 @@ def test_python_dash_m_in_a_subprocess(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "A-001" in done.stdout
     assert "Jumat, 5 Juni 2020" in done.stdout
+
+
+def test_mark_no_shows_lists_the_labels_once(run: Runner) -> None:
+    """mark-no-shows prints the labels marked, then "none"; a day not ended exits 2."""
+    run("book", "--channel", "online", "--citizen", NIK)
+    run("book", "--channel", "online", "--citizen", "3328011234560002")
+    early = run("mark-no-shows", "2020-06-05", now="2020-06-05T16:00:00+07:00")
+    assert early.code == 2
+    assert "the day has not ended" in early.err
+    assert early.out == ""
+    r = run("mark-no-shows", "2020-06-05", now="2020-06-06T08:00:00+07:00")
+    assert (r.code, r.out.splitlines(), r.err) == (0, ["A-001", "A-002"], "")
+    again = run("mark-no-shows", "2020-06-05", now="2020-06-06T08:00:00+07:00")
+    assert (again.code, again.out.splitlines()) == (0, ["none"])
+    manifest = run("manifest", "2020-06-05", "--csv")
+    assert [row["status"] for row in csv.DictReader(io.StringIO(manifest.out))] == [
+        "no_show",
+        "no_show",
+    ]

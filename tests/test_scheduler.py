@@ -329,3 +329,31 @@ def test_invalid_transition_says_why(sched: qq.Scheduler) -> None:
     with pytest.raises(qq.InvalidTransition) as late:
         sched.cancel(third.id, now=at(third.day + timedelta(days=1)))
     assert (late.value.reason, late.value.day) == ("past_day", third.day)
+
+
+def test_mark_no_shows_of_an_ended_day(sched: qq.Scheduler) -> None:
+    """Bookings still booked on an ended day become no-shows, in service order, once."""
+    friday, saturday = date(2020, 6, 5), date(2020, 6, 6)
+    a, b, c = (sched.book("online", f"c{i}", now=THU) for i in range(3))
+    w = sched.book("walk_in", now=at(friday, 8))
+    sched.check_in(b.ticket, now=at(friday, 8))
+    sched.cancel(c.id, now=THU)
+    for not_ended in (friday, saturday):
+        with pytest.raises(qq.ConfigurationError, match="the day has not ended"):
+            sched.mark_no_shows(not_ended, now=at(friday, 23, 59))
+    with pytest.raises(qq.ConfigurationError):
+        sched.mark_no_shows(datetime(2020, 6, 5, 9), now=at(saturday))  # type: ignore[arg-type]
+    assert sched.get(a.id).status is qq.BookingStatus.BOOKED
+    marked = sched.mark_no_shows(friday, now=at(saturday, 0, 0))
+    assert [(m.id, m.label, m.status) for m in marked] == [
+        (a.id, "A-001", qq.BookingStatus.NO_SHOW),
+        (w.id, "B-001", qq.BookingStatus.NO_SHOW),
+    ]
+    assert sched.get(a.id) == marked[0]
+    assert sched.get(b.id).status is qq.BookingStatus.CHECKED_IN
+    assert sched.get(c.id).status is qq.BookingStatus.CANCELLED
+    online = sched.availability("online", friday, saturday)[0]
+    walk_in = sched.availability("walk_in", friday, saturday)[0]
+    assert (online.booked, walk_in.booked) == (1, 0)
+    assert sched.mark_no_shows(friday, now=at(saturday)) == []
+    assert [m.status.value for m in sched.manifest(friday)] == ["no_show", "checked_in", "no_show"]

@@ -5,7 +5,8 @@
     queue-quota COMMAND [ARGS] [--office FILE] [--db URL] [--lang id|en] [--now ISO-8601]
 
 Commands: ``demo``, ``calendar``, ``availability``, ``book``, ``walk-in``, ``cancel``,
-``check-in``, ``close-day``, ``manifest``; ``queue-quota COMMAND --help`` explains each.
+``check-in``, ``close-day``, ``mark-no-shows``, ``manifest``; ``queue-quota COMMAND --help``
+explains each.
 The global options may come before or after the command.
 
 Choices made here:
@@ -393,6 +394,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("day", metavar="DATE", type=_iso_date, help="the day to close, YYYY-MM-DD")
     p.add_argument("--reason", metavar="TEXT", required=True, help="why (shown to citizens)")
+
+    p = _command(
+        commands,
+        parent,
+        "mark-no-shows",
+        _cmd_mark_no_shows,
+        "mark who did not come on a past day",
+        "Mark every booking of a day that has ended (before today at the office) that is\n"
+        "still booked as a no-show, freeing its place in the day's count. Checked-in and\n"
+        "cancelled bookings are left alone. Prints the labels marked, one a line, or\n"
+        '"none"; running it again prints "none". A day that has not ended is exit status 2.',
+        ["mark-no-shows 2020-06-05"],
+    )
+    p.add_argument("day", metavar="DATE", type=_iso_date, help="the day that has ended, YYYY-MM-DD")
 
     p = _command(
         commands,
@@ -818,6 +833,15 @@ def _cmd_close_day(ctx: _Context, args: argparse.Namespace) -> int:
     ]
     rows = [(b.id, before.get(b.id, "?"), b.label, ctx.date(b.day)) for b in moved]
     ctx.print(_table(headers, rows))
+    return EXIT_OK
+
+
+def _cmd_mark_no_shows(ctx: _Context, args: argparse.Namespace) -> int:
+    marked = ctx.scheduler().mark_no_shows(args.day, now=ctx.now)
+    for b in marked:
+        ctx.print(b.label)
+    if not marked:
+        ctx.print("none")
     return EXIT_OK
 
 

@@ -329,6 +329,37 @@ class Scheduler:
             self._office.id, day, reason.strip(), moves, now=self._now(now).astimezone(UTC)
         )
 
+    def mark_no_shows(self, day: date, *, now: datetime | None = None) -> list[Booking]:
+        """Record who did not come on ``day``: its ``BOOKED`` bookings become ``NO_SHOW``.
+
+        Run it once a day has ended in the office's zone (e.g. from a nightly job): every
+        booking of ``day`` still ``BOOKED`` (on any channel) is marked ``NO_SHOW`` and
+        leaves the day's count of booked places; checked-in and cancelled bookings are left
+        as they are. All in one transaction. A no-show does not count towards the
+        per-citizen limit (that limit counts bookings booked or checked in from today on),
+        and its queue number is never given to anyone else.
+
+        Args:
+            day: A day that has ended (before today at the office).
+            now: The current time (default: the scheduler's clock).
+
+        Returns:
+            The marked bookings in service order (the office's channel order, then
+            number). Marking a day again returns ``[]``.
+
+        Raises:
+            ConfigurationError: ``day`` is not a date, or the day has not ended (today or
+                later).
+        """
+        _check_day("day", day)
+        today = self.today(now=now)
+        if day >= today:
+            raise ConfigurationError(
+                f"the day has not ended: cannot mark no-shows of {day} (today is {today})"
+            )
+        marked = self._storage.mark_no_shows(self._office.id, day)
+        return sorted(marked, key=lambda b: (self._order.get(b.channel, 1 << 30), b.number))
+
     def availability(self, channel: str, start: date, end: date) -> list[DayAvailability]:
         """One `DayAvailability` per calendar day in ``[start, end)`` for ``channel``.
 

@@ -21,6 +21,9 @@ Domain refusals are raised with private SQLSTATEs, mapped back by the adapter:
 transition (message as in the other adapters), ``QQ005`` stale skip pointer (the client
 retries from the first candidate), ``QQ900`` inconsistent data, ``QQ901``
 unsupported isolation level.
+
+``qq_mark_no_shows`` locks the day's ``booked`` bookings before it touches their counters
+(the order of ``qq_cancel``), and bumps the release epoch of every channel it frees places on.
 """
 
 from __future__ import annotations
@@ -304,6 +307,48 @@ DDL: tuple[LiteralString, ...] = (
         RETURN NEXT {s}.qq_relocate(b, p_days, p_caps, p_prefix);
     END
     $$""",
+    # A day's bookings still 'booked' become 'no_show'; their places leave the counters.
+    """CREATE OR REPLACE FUNCTION {s}.qq_mark_no_shows(p_office text, p_day date)
+    RETURNS SETOF {s}.qq_booking
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        v_ids text[];
+        c record;
+    BEGIN"""
+    + _GUARD
+    + """
+        -- Lock the waiting bookings first, as cancel and check-in do (then the counters):
+        -- a racing cancel, check-in or move commits before (and the booking is no longer
+        -- 'booked' here) or waits for us. Everything below uses exactly these ids.
+        SELECT coalesce(array_agg(w.id), ARRAY[]::text[]) INTO v_ids FROM (
+            SELECT id FROM {s}.qq_booking
+            WHERE office_id = p_office AND day = p_day AND status = 'booked'
+            ORDER BY channel, number
+            FOR UPDATE) AS w;
+        FOR c IN
+            SELECT channel, count(*)::integer AS n FROM {s}.qq_booking
+            WHERE office_id = p_office AND id = ANY (v_ids)
+            GROUP BY channel ORDER BY channel
+        LOOP
+            UPDATE {s}.qq_day SET booked = booked - c.n
+            WHERE office_id = p_office AND channel = c.channel AND day = p_day
+              AND booked >= c.n;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION USING ERRCODE = 'QQ900', MESSAGE =
+                    format('day counter of %s %s is inconsistent', c.channel, p_day);
+            END IF;
+            INSERT INTO {s}.qq_epoch AS e (office_id, channel, epoch)
+            VALUES (p_office, c.channel, 1)
+            ON CONFLICT (office_id, channel) DO UPDATE SET epoch = e.epoch + 1;
+        END LOOP;
+        RETURN QUERY
+        WITH m AS (
+            UPDATE {s}.qq_booking SET status = 'no_show'
+            WHERE office_id = p_office AND id = ANY (v_ids)
+            RETURNING *)
+        SELECT * FROM m ORDER BY m.channel, m.number;
+    END
+    $$""",
     # p_starts[i] .. p_starts[i + 1] - 1 are channel i's slots in p_days / p_caps.
     """CREATE OR REPLACE FUNCTION {s}.qq_close_day(
         p_office text, p_day date, p_reason text, p_now timestamptz, p_channels text[],
@@ -360,6 +405,7 @@ CLOSE_DAY: LiteralString = (
     "SELECT * FROM {s}.qq_close_day(%s::text, %s::date, %s::text, %s::timestamptz,"
     " %s::text[], %s::text[], %s::int4[], %s::date[], %s::int4[])"
 )
+MARK_NO_SHOWS: LiteralString = "SELECT * FROM {s}.qq_mark_no_shows(%s::text, %s::date)"
 FIND_BY_KEY: LiteralString = (
     "SELECT " + COLUMNS + " FROM {s}.qq_booking WHERE office_id = %s AND idempotency_key = %s"
 )
@@ -389,6 +435,7 @@ QUERIES: dict[str, LiteralString] = {
     "CHECK_IN": CHECK_IN,
     "MOVE": MOVE,
     "CLOSE_DAY": CLOSE_DAY,
+    "MARK_NO_SHOWS": MARK_NO_SHOWS,
     "FIND_BY_KEY": FIND_BY_KEY,
     "GET": GET,
     "CLOSURES": CLOSURES,

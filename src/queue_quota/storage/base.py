@@ -14,6 +14,8 @@ Rules every adapter keeps (the contract suite in `queue_quota.testing` checks th
 * Queue numbers count from 1 per (office, channel, day) and are never reused on that day,
   even after a cancellation or a move.
 * ``booked`` counts the active bookings (booked or checked in) of the day.
+* ``mark_no_shows`` turns a day's ``BOOKED`` bookings into ``NO_SHOW``, freeing their
+  places in the day's counter, in one atomic operation; a second call returns ``[]``.
 * A failed operation leaves nothing written. Driver errors surface as `StorageError`.
 """
 
@@ -106,6 +108,22 @@ class Storage(Protocol):
         number order, to the first slot with room. Returns the moved bookings in that order.
         If the day is already closed nothing changes and ``[]`` is returned. If a booking
         cannot be placed, `QuotaExhausted` is raised and nothing is written.
+        """
+        ...
+
+    def mark_no_shows(self, office_id: str, day: date) -> list[Booking]:
+        """Mark every ``BOOKED`` booking of the office on ``day`` as ``NO_SHOW``, atomically.
+
+        The rule: only bookings still ``BOOKED`` change (checked-in, cancelled and no-show
+        ones stay as they are, as do other days and other offices); each one marked leaves
+        the day's ``booked`` counter of its channel (which keeps counting the booked and
+        checked-in bookings), and the channel's release epoch is bumped as a cancellation
+        bumps it. Numbers are not given back: ``last_number`` is unchanged. All in one
+        transaction (or under one lock).
+
+        Returns:
+            The bookings as updated, by channel then number; ``[]`` if none was ``BOOKED``
+            (so a second call returns ``[]``).
         """
         ...
 

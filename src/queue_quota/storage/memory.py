@@ -282,6 +282,25 @@ class MemoryStorage:
                 raise
             return moved
 
+    def mark_no_shows(self, office_id: str, day: date) -> list[Booking]:
+        with self._lock:
+            o = self._office(office_id)
+            waiting = sorted(
+                (
+                    b
+                    for b in (o.bookings[i] for i in o.by_day.get(day, ()))
+                    if b.status is BookingStatus.BOOKED
+                ),
+                key=lambda b: (b.channel, b.number),
+            )
+            marked: list[Booking] = []
+            for b in waiting:
+                self._release(o, b.channel, b.day)
+                new = attrs.evolve(b, status=BookingStatus.NO_SHOW)
+                o.bookings[b.id] = new
+                marked.append(new)
+            return marked
+
     # -- helpers (called with the lock held) ---------------------------------------------
 
     @staticmethod

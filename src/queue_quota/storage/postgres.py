@@ -543,6 +543,24 @@ class PostgresStorage:
             raise refused.domain() from None
         return [to_booking(row) for row in rows]
 
+    def mark_no_shows(self, office_id: str, day: date) -> list[Booking]:
+        """Mark the day's ``BOOKED`` bookings ``NO_SHOW`` and free their places, in one call.
+
+        Returns:
+            The bookings as updated, by channel then number; ``[]`` if none was ``BOOKED``.
+
+        Raises:
+            StorageError: The database failed, or the connection was lost while committing
+                (the outcome is then unknown: read the day with `bookings_on`).
+        """
+        try:
+            rows = self._call(
+                "MARK_NO_SHOWS", lambda _retry: (office_id, day), False, "mark no-shows"
+            )
+        except Refused as refused:
+            raise refused.domain() from None
+        return [to_booking(row) for row in rows]
+
     def _write_one(
         self,
         name: str,

@@ -501,6 +501,24 @@ class SQLiteStorage:
                     moved.append(self._move(conn, _row_to_booking(row), how.slots, how.prefix))
             return moved
 
+    def mark_no_shows(self, office_id: str, day: date) -> list[Booking]:
+        with self._write() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM qq_booking WHERE office_id = ? AND day = ? "
+                "AND status = 'booked' ORDER BY channel, number",
+                (office_id, day.isoformat()),
+            ).fetchall()
+            marked: list[Booking] = []
+            for row in rows:
+                b = _row_to_booking(row)
+                conn.execute(
+                    "UPDATE qq_booking SET status = 'no_show' WHERE office_id = ? AND id = ?",
+                    (office_id, b.id),
+                )
+                self._release(conn, office_id, b.channel, b.day)
+                marked.append(attrs.evolve(b, status=BookingStatus.NO_SHOW))
+            return marked
+
     # -- helpers (inside a write transaction) ----------------------------------------------
 
     @staticmethod

@@ -18,6 +18,7 @@ __all__ = ["Acked", "Model"]
 BOOKED = "booked"
 CHECKED_IN = "checked_in"
 CANCELLED = "cancelled"
+NO_SHOW = "no_show"
 ACTIVE = frozenset({BOOKED, CHECKED_IN})
 ONE_DAY = timedelta(days=1)
 

@@ -598,6 +598,86 @@ class StorageContract:
         assert storage.closures(OFFICE) == {day(5): "libur"}
         assert storage.closures(OTHER_OFFICE) == {}
 
+    # -- mark_no_shows -------------------------------------------------------------------
+
+    def test_mark_no_shows_marks_only_booked_bookings_of_that_day(self, storage: Storage) -> None:
+        """Only ``BOOKED`` bookings of that office and day change; by channel, then number."""
+        a, b, c, d = (storage.reserve(reservation(slots(day(1), capacity=5))) for _ in range(4))
+        w = storage.reserve(reservation(slots(day(1)), channel="walk_in", prefix="B"))
+        arrived = storage.check_in(OFFICE, b.id, today=day(1))
+        cancelled = storage.cancel(OFFICE, c.id, not_before=day(0))
+        other_day = storage.reserve(reservation(slots(day(2))))
+        other_office = storage.reserve(reservation(slots(day(1)), office=OTHER_OFFICE))
+        marked = storage.mark_no_shows(OFFICE, day(1))
+        assert [m.id for m in marked] == [a.id, d.id, w.id]
+        assert marked == [attrs.evolve(x, status=BookingStatus.NO_SHOW) for x in (a, d, w)]
+        for m in marked:
+            assert storage.get(OFFICE, m.id) == m
+        assert storage.get(OFFICE, b.id) == arrived
+        assert storage.get(OFFICE, c.id) == cancelled
+        assert storage.get(OFFICE, other_day.id) == other_day
+        assert storage.get(OTHER_OFFICE, other_office.id) == other_office
+        assert [x.status for x in storage.bookings_on(OFFICE, day(1))] == [
+            BookingStatus.NO_SHOW,
+            BookingStatus.CHECKED_IN,
+            BookingStatus.NO_SHOW,
+            BookingStatus.NO_SHOW,
+        ]
+
+    def test_mark_no_shows_frees_the_places_in_the_counters(self, storage: Storage) -> None:
+        """The day's counters drop by the bookings marked; checked-in ones still count."""
+        made = [storage.reserve(reservation(slots(day(1), capacity=3))) for _ in range(3)]
+        storage.reserve(reservation(slots(day(1)), channel="walk_in", prefix="B"))
+        storage.check_in(OFFICE, made[0].id, today=day(1))
+        storage.reserve(reservation(slots(day(2))))
+        storage.reserve(reservation(slots(day(1)), office=OTHER_OFFICE))
+        assert _counts(storage) == {day(1): 3, day(2): 1}
+        assert len(storage.mark_no_shows(OFFICE, day(1))) == 3
+        assert _counts(storage) == {day(1): 1, day(2): 1}
+        assert _counts(storage, "walk_in") == {}
+        assert _counts(storage, office=OTHER_OFFICE) == {day(1): 1}
+
+    def test_mark_no_shows_keeps_numbers_and_releases_places(self, storage: Storage) -> None:
+        """After marking, the day has room again, but a new booking gets a new number."""
+        order = slots(day(1), day(2), capacity=1)
+        first = storage.reserve(reservation(order))
+        assert storage.reserve(reservation(order)).day == day(2)  # day 1 is full
+        storage.mark_no_shows(OFFICE, day(1))
+        again = storage.reserve(reservation(order))
+        assert (again.day, again.number, again.label) == (day(1), 2, "A-002")
+        assert storage.get(OFFICE, first.id).status is BookingStatus.NO_SHOW
+
+    def test_mark_no_shows_is_idempotent(self, storage: Storage) -> None:
+        """A second call marks nothing and returns ``[]``; an empty day returns ``[]``."""
+        b = storage.reserve(reservation(slots(day(1))))
+        assert [m.id for m in storage.mark_no_shows(OFFICE, day(1))] == [b.id]
+        assert storage.mark_no_shows(OFFICE, day(1)) == []
+        assert storage.mark_no_shows(OFFICE, day(3)) == []
+        assert storage.get(OFFICE, b.id).status is BookingStatus.NO_SHOW
+        assert _counts(storage) == {}
+
+    def test_no_shows_cannot_be_cancelled_checked_in_or_moved(self, storage: Storage) -> None:
+        """A no-show is final: cancel, check-in and move are `InvalidTransition`."""
+        b = storage.reserve(reservation(slots(day(1))))
+        (marked,) = storage.mark_no_shows(OFFICE, day(1))
+        with pytest.raises(InvalidTransition):
+            storage.cancel(OFFICE, b.id, not_before=day(0))
+        with pytest.raises(InvalidTransition):
+            storage.check_in(OFFICE, b.id, today=day(1))
+        with pytest.raises(InvalidTransition):
+            storage.move(OFFICE, b.id, slots(day(2)), prefix="A")
+        assert storage.get(OFFICE, b.id) == marked
+        assert _counts(storage) == {}
+
+    def test_no_shows_do_not_count_towards_the_citizen_limit(self, storage: Storage) -> None:
+        """A citizen's no-show does not hold a place against ``per_citizen``."""
+        storage.reserve(reservation(slots(day(1)), citizen="ref-1", per_citizen=1))
+        with pytest.raises(AlreadyBooked):
+            storage.reserve(reservation(slots(day(2)), citizen="ref-1", per_citizen=1))
+        storage.mark_no_shows(OFFICE, day(1))
+        again = storage.reserve(reservation(slots(day(2)), citizen="ref-1", per_citizen=1))
+        assert again.day == day(2)
+
     # -- reads -----------------------------------------------------------------------------
 
     def test_booked_counts_is_half_open_and_counts_active_bookings(self, storage: Storage) -> None:

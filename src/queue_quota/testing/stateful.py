@@ -2,10 +2,10 @@
 
 Hypothesis runs random sequences of bookings (online, with and without a preferred date
 and an idempotency key, and walk-in), cancellations, reschedules, check-ins, day
-closures, retries, clock jumps (across the office's midnight and its opening hours) and
-reopenings of the storage. After every step it compares what the scheduler and the
-storage say with a deliberately naive model (`queue_quota.testing._model`) of what was
-acknowledged:
+closures, no-shows of ended days, retries, clock jumps (across the office's midnight and
+its opening hours) and reopenings of the storage. After every step it compares what the
+scheduler and the storage say with a deliberately naive model
+(`queue_quota.testing._model`) of what was acknowledged:
 
 * no day is over capacity, per channel, in availability and in manifests;
 * every acknowledged booking is still there, with the day and number the model expects,
@@ -57,6 +57,7 @@ from ..calendar import WorkingCalendar
 from ..capacity import CapacityCalendar
 from ..errors import (
     AlreadyBooked,
+    ConfigurationError,
     DayClosed,
     InvalidTransition,
     OutsideBookingWindow,
@@ -71,7 +72,7 @@ from ..policies.walk_in import WalkInQuota
 from ..scheduler import Scheduler
 from ..storage.base import Storage
 from ..storage.memory import MemoryStorage
-from ._model import ACTIVE, BOOKED, CANCELLED, CHECKED_IN, Acked, Model
+from ._model import ACTIVE, BOOKED, CANCELLED, CHECKED_IN, NO_SHOW, Acked, Model
 from .clock import FrozenClock
 
 __all__ = ["SchedulerMachine"]
@@ -630,6 +631,32 @@ class SchedulerMachine(RuleBasedStateMachine):
         self.model = trial
         for b in moved:
             self._check_booking(b, trial.bookings[b.id])
+
+    @rule(booking=bookings)
+    def mark_no_shows(self, booking: str) -> None:
+        """Mark the no-shows of a booking's day: only once that day has ended."""
+        m = self.model
+        d = m.bookings[booking].day
+        today = self.today()
+        outcome: list[Booking] | QueueQuotaError
+        try:
+            outcome = self.sched.mark_no_shows(d)
+        except QueueQuotaError as exc:
+            outcome = exc
+        what = f"mark no-shows of {d} on {today}"
+        if d >= today:
+            assert isinstance(outcome, ConfigurationError), f"{what}: got {outcome!r}"
+            event("mark no-shows: day not ended")
+            return
+        assert isinstance(outcome, list), f"{what}: refused with {outcome!r}"
+        expected = [b for b in m.on_day(d) if b.status == BOOKED]
+        got = [b.id for b in outcome]
+        want = [b.id for b in expected]
+        assert got == want, f"{what}: marked {got}, the model expects {want}"
+        event(f"mark no-shows: marked {'none' if not got else 'some'}")
+        for acked, b in zip(expected, outcome, strict=True):
+            acked.status = NO_SHOW
+            self._check_booking(b, acked)
 
     # -- rules: time and storage -----------------------------------------------------------
 
