@@ -268,3 +268,16 @@ def test_invalid_transition_messages_say_why(
 ) -> None:
     """A refused transition is explained by its reason, with the day written out."""
     assert expected in describe(error, lang)
+
+
+def test_error_objects_describe_themselves() -> None:
+    """Every error can give its citizen message itself, the same as i18n.describe."""
+    err = qq.QuotaExhausted(
+        channel="walk_in",
+        day=date(2020, 6, 5),
+        next_available=date(2020, 6, 8),
+        alternatives={"online": date(2020, 6, 9)},
+    )
+    assert err.describe("id", today=date(2020, 6, 5)) == describe(err, "id", today=date(2020, 6, 5))
+    assert "Senin, 8 Juni 2020" in err.describe()
+    assert "Monday, 8 June 2020" in err.describe("en")

@@ -57,6 +57,17 @@ class QueueQuotaError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def describe(self, lang: str = "id", *, today: date | None = None) -> str:
+        """The message a citizen should read, in ``lang`` (``"id"`` or ``"en"``).
+
+        Same as `queue_quota.i18n.describe`: refusals say what to do next, with dates as
+        their readers write them (``"Senin, 8 Juni 2020"``); ``today`` (the office's local
+        date) lets a refusal about today say "today".
+        """
+        from .i18n import describe  # the catalogues are loaded only when needed
+
+        return describe(self, lang, today=today)
+
 
 class RefusalError(QueueQuotaError):
     """A well-formed request that the office's rules refuse."""
