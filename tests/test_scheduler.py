@@ -357,3 +357,10 @@ def test_mark_no_shows_of_an_ended_day(sched: qq.Scheduler) -> None:
     assert (online.booked, walk_in.booked) == (1, 0)
     assert sched.mark_no_shows(friday, now=at(saturday)) == []
     assert [m.status.value for m in sched.manifest(friday)] == ["no_show", "checked_in", "no_show"]
+
+
+def test_outside_hours_names_the_channel(sched: qq.Scheduler) -> None:
+    """OutsideServiceHours says which channel's hours were missed."""
+    with pytest.raises(qq.OutsideServiceHours) as late:
+        sched.book("walk_in", now=at(date(2020, 6, 4), 12, 30))
+    assert late.value.channel == "walk_in"

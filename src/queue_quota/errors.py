@@ -131,8 +131,12 @@ class OutsideServiceHours(RefusalError):
         opens: Any = None,
         closes: Any = None,
         next_available: date | None = None,
+        channel: str | None = None,
     ) -> None:
-        super().__init__(message or "outside service hours", opens=opens, closes=closes)
+        super().__init__(
+            message or "outside service hours", opens=opens, closes=closes, channel=channel
+        )
+        self.channel = channel
         self.opens = opens
         self.closes = closes
         self.next_available = next_available

@@ -199,7 +199,7 @@ def _outside_service_hours(err: QueueQuotaError, lang: str, today: date | None) 
     head = _text(
         lang,
         "outside_service_hours",
-        channel=channel_text("walk_in", lang),
+        channel=channel_text(err.channel or "walk_in", lang),
         opens=opens,
         closes=format_time(err.closes, lang),
     )

@@ -101,6 +101,7 @@ class WalkInQuota:
                 opens=self.opens,
                 closes=self.closes,
                 next_available=come_back,
+                channel=self.channel,
             )
 
     def candidate_days(self, request: BookingRequest, calendar: WorkingCalendar) -> Iterable[date]:
