@@ -94,3 +94,27 @@ def test_fill_by_other_handle_is_seen(handles: Callable[[], Storage]) -> None:
         assert d not in seen
         seen.add(d)
     assert len(seen) == 60
+
+
+def test_closure_honoured_when_candidates_are_not_in_date_order(
+    handles: Callable[[], Storage],
+) -> None:
+    """A closed day is skipped even when a custom policy lists candidates out of order."""
+    from queue_quota.models import Reservation, Slot
+    from queue_quota.tickets import new_booking_id
+
+    storage = handles()
+    d1, d2, d3 = date(2021, 1, 5), date(2021, 1, 6), date(2021, 1, 7)
+    storage.close_day("skip", d1, "flood", {}, now=NOW)
+    slots = (Slot(d2, 1), Slot(d1, 5), Slot(d3, 5))  # preference order, not date order
+
+    def reserve(i: int) -> date:
+        r = Reservation(
+            office_id="skip", channel="online", slots=slots, booking_id=new_booking_id(),
+            ticket="t", prefix="A", citizen_ref=None, per_citizen=None, today=NOW.date(),
+            created_at=NOW,
+        )  # fmt: skip
+        return storage.reserve(r).day
+
+    assert [reserve(i) for i in range(3)] == [d2, d3, d3]
+    assert storage.booked_counts("skip", "online", d1, d1 + timedelta(days=1)) == {}

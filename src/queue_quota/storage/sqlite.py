@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -593,31 +594,24 @@ class SQLiteStorage:
             start = hint[2]
         if start >= len(slots):
             raise QuotaExhausted(channel=channel)
-        lo = slots[start].day.isoformat()
-        hi = slots[-1].day.isoformat()
-        if lo == hi:
-            booked: dict[str, int] = {}
-            closed_days: set[str] = set()
-            if conn.execute(
-                "SELECT 1 FROM qq_closure WHERE office_id = ? AND day = ?", (office_id, lo)
-            ).fetchone():
-                closed_days.add(lo)
-        else:
-            lo, hi = min(lo, hi), max(lo, hi)
-            booked = dict(
-                conn.execute(
-                    "SELECT day, booked FROM qq_day WHERE office_id = ? AND channel = ? "
-                    "AND day >= ? AND day <= ? AND booked > 0",
-                    (office_id, channel, lo, hi),
-                ).fetchall()
-            )
-            closed_days = {
-                d
-                for (d,) in conn.execute(
-                    "SELECT day FROM qq_closure WHERE office_id = ? AND day >= ? AND day <= ?",
-                    (office_id, lo, hi),
-                ).fetchall()
-            }
+        # Candidates come in order of preference, not necessarily of date: read the
+        # counters and closures of the whole span they cover.
+        days = [s.day for s in islice(slots, start, None)]
+        lo, hi = min(days).isoformat(), max(days).isoformat()
+        booked = dict(
+            conn.execute(
+                "SELECT day, booked FROM qq_day WHERE office_id = ? AND channel = ? "
+                "AND day >= ? AND day <= ? AND booked > 0",
+                (office_id, channel, lo, hi),
+            ).fetchall()
+        )
+        closed_days = {
+            d
+            for (d,) in conn.execute(
+                "SELECT day FROM qq_closure WHERE office_id = ? AND day >= ? AND day <= ?",
+                (office_id, lo, hi),
+            ).fetchall()
+        }
         for i in range(start, len(slots)):
             slot = slots[i]
             iso = slot.day.isoformat()
