@@ -137,6 +137,24 @@ DDL: tuple[LiteralString, ...] = (
         RAISE EXCEPTION USING ERRCODE = 'QQ001', MESSAGE = 'no place left', DETAIL = p_channel;
     END
     $$""",
+    # Give back n places of a channel's day: the counter goes down and, in the same
+    # transaction, the channel's release epoch up (clients' skip pointers become stale).
+    """CREATE OR REPLACE FUNCTION {s}.qq_release(
+        p_office text, p_channel text, p_day date, p_n integer)
+    RETURNS void
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE {s}.qq_day SET booked = booked - p_n
+        WHERE office_id = p_office AND channel = p_channel AND day = p_day AND booked >= p_n;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'QQ900', MESSAGE =
+                format('day counter of %s %s is inconsistent', p_channel, p_day);
+        END IF;
+        INSERT INTO {s}.qq_epoch AS e (office_id, channel, epoch)
+        VALUES (p_office, p_channel, 1)
+        ON CONFLICT (office_id, channel) DO UPDATE SET epoch = e.epoch + 1;
+    END
+    $$""",
     # Move a (locked) booking to the first candidate day with room; free its old place.
     """CREATE OR REPLACE FUNCTION {s}.qq_relocate(
         b {s}.qq_booking, p_days date[], p_caps integer[], p_prefix text)
@@ -153,15 +171,7 @@ DDL: tuple[LiteralString, ...] = (
     + """
         WHERE office_id = b.office_id AND id = b.id
         RETURNING * INTO r;
-        UPDATE {s}.qq_day SET booked = booked - 1
-        WHERE office_id = b.office_id AND channel = b.channel AND day = b.day AND booked > 0;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = 'QQ900', MESSAGE =
-                format('day counter of %s %s is inconsistent', b.channel, b.day);
-        END IF;
-        INSERT INTO {s}.qq_epoch AS e (office_id, channel, epoch)
-        VALUES (b.office_id, b.channel, 1)
-        ON CONFLICT (office_id, channel) DO UPDATE SET epoch = e.epoch + 1;
+        PERFORM {s}.qq_release(b.office_id, b.channel, b.day, 1);
         RETURN r;
     END
     $$""",
@@ -248,14 +258,7 @@ DDL: tuple[LiteralString, ...] = (
         END IF;
         UPDATE {s}.qq_booking SET status = 'cancelled'
         WHERE office_id = p_office AND id = p_id RETURNING * INTO b;
-        UPDATE {s}.qq_day SET booked = booked - 1
-        WHERE office_id = p_office AND channel = b.channel AND day = b.day AND booked > 0;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = 'QQ900', MESSAGE =
-                format('day counter of %s %s is inconsistent', b.channel, b.day);
-        END IF;
-        INSERT INTO {s}.qq_epoch AS e (office_id, channel, epoch) VALUES (p_office, b.channel, 1)
-        ON CONFLICT (office_id, channel) DO UPDATE SET epoch = e.epoch + 1;
+        PERFORM {s}.qq_release(p_office, b.channel, b.day, 1);
         RETURN NEXT b;
     END
     $$""",
@@ -330,16 +333,7 @@ DDL: tuple[LiteralString, ...] = (
             WHERE office_id = p_office AND id = ANY (v_ids)
             GROUP BY channel ORDER BY channel
         LOOP
-            UPDATE {s}.qq_day SET booked = booked - c.n
-            WHERE office_id = p_office AND channel = c.channel AND day = p_day
-              AND booked >= c.n;
-            IF NOT FOUND THEN
-                RAISE EXCEPTION USING ERRCODE = 'QQ900', MESSAGE =
-                    format('day counter of %s %s is inconsistent', c.channel, p_day);
-            END IF;
-            INSERT INTO {s}.qq_epoch AS e (office_id, channel, epoch)
-            VALUES (p_office, c.channel, 1)
-            ON CONFLICT (office_id, channel) DO UPDATE SET epoch = e.epoch + 1;
+            PERFORM {s}.qq_release(p_office, c.channel, p_day, c.n);
         END LOOP;
         RETURN QUERY
         WITH m AS (
