@@ -309,24 +309,22 @@ class Scheduler:
         _check_day("day", day)
         if not isinstance(reason, str) or not reason.strip():
             raise ConfigurationError("a closure needs a reason (non-empty text)")
-        today = self.today(now=now)
+        at = self._now(now)
+        today = self._calendar.local_date(at)
         if day < today:
             raise ConfigurationError(f"cannot close a past day ({day}; today is {today})")
         calendar = self._effective_calendar().with_closures({day: reason})
-        end = day + timedelta(days=MOVE_HORIZON_DAYS + 1)
-        moves = {
-            p.channel: ChannelMove(
-                p.prefix,
-                tuple(
-                    Slot(d, c)
-                    for d in calendar.working_days(day + timedelta(days=1), end)
-                    if (c := p.capacity_on(d)) > 0
-                ),
+        days = tuple(
+            calendar.working_days(
+                day + timedelta(days=1), day + timedelta(days=MOVE_HORIZON_DAYS + 1)
             )
+        )
+        moves = {
+            p.channel: ChannelMove(p.prefix, tuple(self._to_slots(p, days)))
             for p in self._office.policies
         }
         return self._storage.close_day(
-            self._office.id, day, reason.strip(), moves, now=self._now(now).astimezone(UTC)
+            self._office.id, day, reason.strip(), moves, now=at.astimezone(UTC)
         )
 
     def mark_no_shows(self, day: date, *, now: datetime | None = None) -> list[Booking]:
@@ -447,9 +445,7 @@ class Scheduler:
 
     def _slots(self, policy: QuotaPolicy, request: BookingRequest) -> tuple[Slot, ...]:
         if request.preferred_date is not None:
-            d = request.preferred_date
-            cap = policy.capacity_on(d)
-            return (Slot(d, cap),) if cap > 0 else ()
+            return tuple(self._to_slots(policy, (request.preferred_date,)))
         key = (policy.channel, request.today)
         cached = self._slot_cache.get(key)
         if cached is None:
