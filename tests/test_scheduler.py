@@ -364,3 +364,15 @@ def test_outside_hours_names_the_channel(sched: qq.Scheduler) -> None:
     with pytest.raises(qq.OutsideServiceHours) as late:
         sched.book("walk_in", now=at(date(2020, 6, 4), 12, 30))
     assert late.value.channel == "walk_in"
+
+
+def test_retry_refused_before_storage_still_returns_booking(sched: qq.Scheduler) -> None:
+    """A retried key gets its booking even when the retry itself would now be refused."""
+    thursday = date(2020, 6, 4)
+    w = sched.book("walk_in", now=at(thursday, 11, 59), idempotency_key="kiosk-1")
+    assert sched.book("walk_in", now=at(thursday, 12, 30), idempotency_key="kiosk-1") == w
+    assert sched.book("walk_in", now=at(date(2020, 6, 6), 8), idempotency_key="kiosk-1") == w
+    o = sched.book("online", "c1", now=THU, idempotency_key="web-1")
+    assert sched.book("online", None, now=THU, idempotency_key="web-1") == o
+    assert sched.book("online", "c1", now=THU, idempotency_key="web-1") == o
+    assert len(sched.manifest(o.day, "online")) == 1
