@@ -9,12 +9,14 @@ switch on and that never changes between releases::
     │   ├── DayClosed                    day_closed
     │   ├── OutsideServiceHours          outside_service_hours
     │   ├── OutsideBookingWindow         outside_booking_window
-    │   └── AlreadyBooked                already_booked
+    │   ├── AlreadyBooked                already_booked
+    │   └── IdempotencyConflict          idempotency_conflict
     ├── BookingNotFound                  booking_not_found   (also a LookupError)
     ├── InvalidTransition                invalid_transition
     ├── InvalidTicket                    invalid_ticket
     ├── ConfigurationError               configuration_error (also a ValueError)
-    │   └── UnknownChannel               unknown_channel
+    │   ├── UnknownChannel               unknown_channel
+    │   └── SecretMismatch               secret_mismatch
     └── StorageError                     storage_error
 
 Refusals are the answers a citizen sees ("the day is full, come back on ..."); the command
@@ -32,6 +34,7 @@ __all__ = [
     "BookingNotFound",
     "ConfigurationError",
     "DayClosed",
+    "IdempotencyConflict",
     "InvalidTicket",
     "InvalidTransition",
     "OutsideBookingWindow",
@@ -39,6 +42,7 @@ __all__ = [
     "QueueQuotaError",
     "QuotaExhausted",
     "RefusalError",
+    "SecretMismatch",
     "StorageError",
     "UnknownChannel",
 ]
@@ -174,6 +178,23 @@ class AlreadyBooked(RefusalError):
         self.limit = limit
 
 
+class IdempotencyConflict(RefusalError):
+    """The idempotency key was first used for a different request.
+
+    A key is bound to its first request (channel, citizen, preferred date and time,
+    places). Nothing is booked, and nothing of the first booking (id, ticket, day) is
+    revealed: the error carries only the ``channel`` asked for.
+    """
+
+    code: ClassVar[str] = "idempotency_conflict"
+
+    def __init__(self, message: str = "", *, channel: str | None = None) -> None:
+        super().__init__(
+            message or "the idempotency key was used for a different request", channel=channel
+        )
+        self.channel = channel
+
+
 class BookingNotFound(QueueQuotaError, LookupError):
     """No booking with that id (or ticket) exists in this office."""
 
@@ -225,6 +246,17 @@ class UnknownChannel(ConfigurationError):
     """The office has no policy for that channel."""
 
     code: ClassVar[str] = "unknown_channel"
+
+
+class SecretMismatch(ConfigurationError):
+    """The storage was made with another secret than any of the scheduler's.
+
+    A persistent storage remembers a fingerprint of the secret (a keyed hash, never the
+    secret itself). With another secret, genuine tickets would look forged and citizens
+    would not be matched to their bookings, so the scheduler refuses to start.
+    """
+
+    code: ClassVar[str] = "secret_mismatch"
 
 
 class StorageError(QueueQuotaError):

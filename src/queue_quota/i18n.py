@@ -42,6 +42,7 @@ from .models import Booking, BookingStatus
 __all__ = [
     "LANGUAGES",
     "channel_text",
+    "channel_title",
     "describe",
     "format_date",
     "format_month",
@@ -135,6 +136,20 @@ def channel_text(channel: str | None, lang: str = "id") -> str:
     if not channel:
         return ""
     return CATALOGUES[code].get(f"channel.{channel}", channel)
+
+
+def channel_title(policy: object, lang: str = "id") -> str:
+    """A policy's channel name for readers: its ``title`` in ``lang`` if it has one
+    (``OnlineQuota(..., title={"id": "Prioritas", "en": "Priority"})``), else
+    `channel_text` of its channel.
+    """
+    code = normalize_language(lang)
+    title = getattr(policy, "title", None)
+    if isinstance(title, dict):
+        text = title.get(code) or title.get("*")
+        if text:
+            return str(text)
+    return channel_text(getattr(policy, "channel", None), code)
 
 
 def _squash(text: str) -> str:

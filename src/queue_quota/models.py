@@ -62,6 +62,11 @@ class Booking:
         created_at: When it was first booked (aware, UTC).
         ticket: Signed code for the citizen (QR code or typed); carries no personal data.
         idempotency_key: The key the booking was made with, if any.
+        previous_day: On a booking just returned by a move (`Scheduler.reschedule`,
+            `Scheduler.close_day`): the day it was on before; otherwise ``None``.
+        previous_number: Likewise, its number on that day.
+        request_fingerprint: A keyed hash of the request the idempotency key was first
+            used for (set by the storage; the scheduler compares it on a retry).
     """
 
     id: str
@@ -75,6 +80,16 @@ class Booking:
     created_at: datetime
     ticket: str
     idempotency_key: str | None = None
+    previous_day: date | None = attrs.field(default=None, eq=False)
+    previous_number: int | None = attrs.field(default=None, eq=False)
+    request_fingerprint: str | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def previous_label(self) -> str | None:
+        """The label the booking had before its move (``"A-007"``), or ``None``."""
+        if self.previous_number is None:
+            return None
+        return make_label(self.label.rpartition("-")[0], self.previous_number)
 
     @property
     def is_active(self) -> bool:
@@ -131,6 +146,11 @@ class Reservation:
         created_at: Timestamp to store.
         idempotency_key: A key that, if already used in this office, makes the storage
             return that booking instead.
+        fingerprint: A keyed hash of the request, stored with the idempotency key (the
+            storage returns it as `Booking.request_fingerprint`).
+        other_refs: The citizen's refs under the scheduler's older secrets (rotation):
+            the per-citizen limit counts the active bookings whose ``citizen_ref`` is
+            ``citizen_ref`` or one of these.
     """
 
     office_id: str
@@ -144,6 +164,15 @@ class Reservation:
     today: date
     created_at: datetime
     idempotency_key: str | None = None
+    fingerprint: str | None = None
+    other_refs: tuple[str, ...] = ()
+
+    @property
+    def citizen_refs(self) -> tuple[str, ...]:
+        """Every ref the citizen may have been stored under (``()`` when anonymous)."""
+        if self.citizen_ref is None:
+            return ()
+        return (self.citizen_ref, *self.other_refs)
 
 
 @functools.lru_cache(maxsize=8192)

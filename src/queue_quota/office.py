@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import attrs
@@ -70,6 +71,27 @@ class Office:
     def channels(self) -> tuple[str, ...]:
         """The channel names, in service order."""
         return tuple(p.channel for p in self.policies)
+
+    @property
+    def walk_in_channels(self) -> tuple[str, ...]:
+        """The channels that give numbers at the door, for today only, in service order.
+
+        A policy says so with a ``walk_in`` attribute (the built-in `WalkInQuota` does);
+        a custom policy without one counts as walk-in when its booking window is today
+        only.
+        """
+        out = []
+        probe = self.calendar.next_working_day(date(2000, 1, 3))
+        for p in self.policies:
+            flag = getattr(p, "walk_in", None)
+            if flag is None:
+                try:
+                    flag = p.booking_window(probe, self.calendar) == (probe, probe)
+                except Exception:  # a custom policy that cannot answer: not a walk-in
+                    flag = False
+            if flag:
+                out.append(p.channel)
+        return tuple(out)
 
     def policy(self, channel: str) -> QuotaPolicy:
         """The policy of ``channel``; `UnknownChannel` if the office has none."""

@@ -39,3 +39,29 @@ def optional_limit(name: str, value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigurationError(f"{name} must be None or an integer >= 1, got {value!r}")
     return value
+
+
+def title(value: Any) -> dict[str, str] | None:
+    """attrs converter: a channel's display name, one text or ``{language: text}``.
+
+    ``"Prioritas"`` is used in every language; ``{"id": "Prioritas", "en": "Priority"}``
+    per language. Returns a plain dict (or ``None``).
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not value.strip():
+            raise ConfigurationError("title must be a non-empty text or a {language: text} table")
+        return {"*": value.strip()}
+    if isinstance(value, dict) or hasattr(value, "items"):
+        out: dict[str, str] = {}
+        for lang, text in value.items():
+            if not isinstance(lang, str) or not isinstance(text, str) or not text.strip():
+                raise ConfigurationError(
+                    f"title must map language codes to non-empty texts, got {value!r}"
+                )
+            out[lang.strip().lower()] = text.strip()
+        if not out:
+            raise ConfigurationError("title must not be empty")
+        return out
+    raise ConfigurationError(f"title must be a text or a {{language: text}} table, got {value!r}")

@@ -53,6 +53,9 @@ class OnlineQuota:
         per_citizen: Active bookings one citizen may hold on the channel (``None``: no limit).
         channel: The channel's name.
         prefix: The label prefix (``"A"`` gives ``"A-007"``).
+        title: The channel's name for readers, in tickets, tables and messages: one
+            text, or ``{"id": "Prioritas", "en": "Priority"}`` (default: the built-in
+            name of the channel, or its key).
     """
 
     capacity: CapacityCalendar = attrs.field(converter=_capacity)
@@ -61,6 +64,14 @@ class OnlineQuota:
     per_citizen: int | None = attrs.field(default=1, kw_only=True, validator=_per_citizen)
     channel: str = attrs.field(default="online", kw_only=True, validator=_validate.channel_name)
     prefix: str = attrs.field(default="A", kw_only=True, validator=_validate.prefix)
+    title: dict[str, str] | None = attrs.field(
+        default=None, kw_only=True, converter=_validate.title, eq=False
+    )
+
+    @property
+    def walk_in(self) -> bool:
+        """Whether the channel gives numbers at the door, for today (the CLI's ``walk-in``)."""
+        return False
 
     @property
     def requires_citizen(self) -> bool:

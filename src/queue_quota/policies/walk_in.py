@@ -50,6 +50,9 @@ class WalkInQuota:
         channel: The channel's name.
         prefix: The label prefix (``"B"`` gives ``"B-012"``).
         per_citizen: Active walk-in numbers one named citizen may hold (``None``: no limit).
+        title: The channel's name for readers, in tickets, tables and messages: one
+            text, or ``{"id": "Loket", "en": "Counter"}`` (default: the built-in name of
+            the channel, or its key).
     """
 
     capacity: CapacityCalendar = attrs.field(converter=_capacity)
@@ -58,12 +61,20 @@ class WalkInQuota:
     channel: str = attrs.field(default="walk_in", kw_only=True, validator=_validate.channel_name)
     prefix: str = attrs.field(default="B", kw_only=True, validator=_validate.prefix)
     per_citizen: int | None = attrs.field(default=None, kw_only=True, validator=_per_citizen)
+    title: dict[str, str] | None = attrs.field(
+        default=None, kw_only=True, converter=_validate.title, eq=False
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.opens >= self.closes:
             raise ConfigurationError(
                 f"opens ({self.opens}) must be earlier than closes ({self.closes})"
             )
+
+    @property
+    def walk_in(self) -> bool:
+        """Whether the channel gives numbers at the door, for today (the CLI's ``walk-in``)."""
+        return True
 
     @property
     def requires_citizen(self) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._url import DEFAULT_URL, StorageURL, from_url, parse_url
 from .base import ChannelMove, Storage
 from .memory import MemoryStorage
 from .sqlite import SQLiteStorage
@@ -15,7 +16,17 @@ from .sqlite import SQLiteStorage
 if TYPE_CHECKING:
     from .postgres import PostgresStorage
 
-__all__ = ["ChannelMove", "MemoryStorage", "PostgresStorage", "SQLiteStorage", "Storage"]
+__all__ = [
+    "DEFAULT_URL",
+    "ChannelMove",
+    "MemoryStorage",
+    "PostgresStorage",
+    "SQLiteStorage",
+    "Storage",
+    "StorageURL",
+    "from_url",
+    "parse_url",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -8,9 +8,16 @@ interleaving of threads or processes can overbook a day.
 Rules every adapter keeps (the contract suite in `queue_quota.testing` checks them):
 
 * ``reserve`` books the first slot that has room (``booked < capacity``) and is not closed
-  in the storage's closures; it checks the idempotency key first (returning that booking)
-  and then the citizen's limit (`AlreadyBooked`); if no slot fits it raises a bare
-  `QuotaExhausted` (the scheduler fills in ``next_available``).
+  in the storage's closures; it checks the idempotency key first (returning that booking,
+  with the ``fingerprint`` stored with the key as its ``request_fingerprint``: the
+  scheduler, not the storage, decides whether the retry is the same request) and then the
+  citizen's limit (`AlreadyBooked`), counting the active bookings of every ref in
+  ``reservation.citizen_refs``; it stores ``reservation.fingerprint`` with the key; if no
+  slot fits it raises a bare `QuotaExhausted` (the scheduler fills in ``next_available``).
+  A ``booking_id`` that exists already is `InvalidTransition` with
+  ``reason="duplicate_id"``.
+* ``move`` and ``close_day`` return the moved bookings with ``previous_day`` and
+  ``previous_number`` set to where each one was before.
 * Queue numbers count from 1 per (office, channel, day) and are never reused on that day,
   even after a cancellation or a move.
 * ``booked`` counts the active bookings (booked or checked in) of the day.
@@ -124,6 +131,29 @@ class Storage(Protocol):
         Returns:
             The bookings as updated, by channel then number; ``[]`` if none was ``BOOKED``
             (so a second call returns ``[]``).
+        """
+        ...
+
+    def bookings_of(
+        self, office_id: str, citizen_refs: Sequence[str], *, since: date | None = None
+    ) -> list[Booking]:
+        """Every booking of the office whose ``citizen_ref`` is one of ``citizen_refs``
+        (any status), with ``day >= since`` if given, by day, then channel, then number.
+
+        Indexed: a lookup costs the same whatever the number of other citizens' bookings.
+        """
+        ...
+
+    def claim_secret(self, office_id: str, fingerprint: str, accepted: Sequence[str]) -> str | None:
+        """Atomically check and record the fingerprint of the office's secret.
+
+        * No fingerprint stored for the office: store ``fingerprint``, return ``None``.
+        * The stored one is in ``accepted``: store ``fingerprint`` in its place (the
+          scheduler's first secret, after a rotation), return the one that was stored.
+        * Otherwise write nothing and return the stored one (the scheduler raises
+          `SecretMismatch`).
+
+        A fingerprint is an opaque string (a keyed hash); never the secret.
         """
         ...
 
