@@ -19,7 +19,13 @@ from typing import Any, Final
 from ._calendar_days import check_day
 from .errors import ConfigurationError
 
-__all__ = ["HolidaySource", "LazyHolidayBase", "StaticHolidays", "holiday_source"]
+__all__ = [
+    "HolidaySource",
+    "LazyHolidayBase",
+    "StaticHolidays",
+    "holiday_source",
+    "pick_language",
+]
 
 DEFAULT_HOLIDAY_NAME: Final = "holiday"
 _NO_HOLIDAYS: Final[Mapping[int, str]] = MappingProxyType({})
@@ -49,6 +55,11 @@ class HolidaySource:
     def describe(self) -> str:
         """A short text for the calendar's repr."""
         raise NotImplementedError
+
+    def translated(self, year: int, language: str) -> Mapping[int, str] | None:
+        """Ordinal -> name of every holiday in ``year``, named in ``language``; ``None``
+        when the source cannot name them in that language (then its own names stand)."""
+        return None
 
 
 class StaticHolidays(HolidaySource):
@@ -91,13 +102,14 @@ class LazyHolidayBase(HolidaySource):
     is not thread-safe while it expands), and kept.
     """
 
-    __slots__ = ("_h", "_key", "_lock", "_years")
+    __slots__ = ("_h", "_key", "_lock", "_translations", "_years")
 
     def __init__(self, h: Any, key: Hashable | None = None) -> None:
         self._h = h
         self._key = key
         self._lock = threading.Lock()
         self._years: dict[int, Mapping[int, str]] = {}
+        self._translations: dict[tuple[str, int], Mapping[int, str] | None] = {}
 
     def year(self, year: int) -> Mapping[int, str]:
         """Ordinal -> name of every holiday in ``year`` (loaded on first use)."""
@@ -132,6 +144,24 @@ class LazyHolidayBase(HolidaySource):
         """The ``holidays.HolidayBase`` itself."""
         return self._h
 
+    def translated(self, year: int, language: str) -> Mapping[int, str] | None:
+        """The year's holidays named in ``language`` (``"en"`` picks ``"en_US"`` if the
+        country has no plain ``"en"``), asked of the ``holidays`` package once per year and
+        language; ``None`` if the country has no such language or the names cannot be had."""
+        h = self._h
+        target = pick_language(language, tuple(getattr(h, "supported_languages", ()) or ()))
+        if target is None:
+            return None
+        if target == getattr(h, "language", None):
+            return self.year(year)
+        cache_key = (target, year)
+        if cache_key in self._translations:
+            return self._translations[cache_key]
+        names = _country_names(h, target, year)
+        with self._lock:
+            self._translations[cache_key] = names
+        return names
+
     @property
     def loaded_years(self) -> frozenset[int]:
         """The years read so far."""
@@ -161,6 +191,45 @@ class LazyHolidayBase(HolidaySource):
         if language:
             parts.append(f"language={language!r}")
         return " ".join(parts) + ">"
+
+
+#: What a bare language code also accepts, in order of preference.
+_VARIANTS: Final[dict[str, tuple[str, ...]]] = {"en": ("en_US", "en_GB")}
+
+
+def pick_language(language: str, supported: tuple[str, ...]) -> str | None:
+    """The code in ``supported`` that best serves ``language``: itself, else a regional
+    variant (``"en"`` -> ``"en_US"``), else ``None``."""
+    wanted = language.strip().replace("-", "_")
+    if wanted in supported:
+        return wanted
+    base = wanted.split("_")[0].lower()
+    for candidate in (*_VARIANTS.get(base, ()), *sorted(supported)):
+        if candidate in supported and candidate.split("_")[0].lower() == base:
+            return candidate
+    return None
+
+
+def _country_names(h: Any, language: str, year: int) -> Mapping[int, str] | None:
+    """The holidays of ``h``'s country (same subdivision and categories) in ``year``,
+    named in ``language``; ``None`` if the package cannot give them."""
+    country = getattr(h, "country", None)
+    if not isinstance(country, str):
+        return None
+    import holidays as holidays_package
+
+    categories = tuple(sorted(getattr(h, "categories", None) or ("public",)))
+    try:
+        found = holidays_package.country_holidays(
+            country,
+            subdiv=getattr(h, "subdiv", None),
+            categories=categories,
+            language=language,
+            years=year,
+        )
+        return MappingProxyType({d.toordinal(): str(name) for d, name in found.items()})
+    except Exception:  # a translation is a nicety: the calendar's own names stand
+        return None
 
 
 def _is_holiday_base(value: object) -> bool:

@@ -411,16 +411,32 @@ class WorkingCalendar:
         d = check_day(d)
         return self._reason(d.toordinal(), d.year)
 
-    def holiday_name(self, d: date) -> str | None:
+    def holiday_name(self, d: date, language: str | None = None) -> str | None:
         """The name of the holiday on ``d``, or ``None``, whether or not the office works.
 
         A special opening or a closure on a holiday does not change its name.
 
+        Args:
+            d: The day.
+            language: The language wanted for the name (``"id"``, ``"en"``, ``"en_US"``,
+                ...); holidays from the ``holidays`` package are named in it when the
+                country supports it (``"en"`` takes ``"en_US"``). ``None``, or a language
+                the holidays cannot be named in: the calendar's own name.
+
         Raises:
-            ConfigurationError: ``d`` is not a date (or is a datetime).
+            ConfigurationError: ``d`` is not a date (or is a datetime), or ``language`` is
+                not a string.
         """
         d = check_day(d)
-        return self._source.year(d.year).get(d.toordinal())
+        name = self._source.year(d.year).get(d.toordinal())
+        if name is None or language is None:
+            return name
+        if not isinstance(language, str):
+            raise ConfigurationError(f"language must be a language code, got {language!r}")
+        translated = self._source.translated(d.year, language)
+        if translated is None:
+            return name
+        return translated.get(d.toordinal(), name)
 
     def is_holiday(self, d: date) -> bool:
         """Whether ``d`` is a holiday (see `holiday_name`).
