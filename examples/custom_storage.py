@@ -143,6 +143,20 @@ class InstrumentedStorage:
         """Mark a day's booked bookings as no-shows, in one transaction."""
         return self._call("mark_no_shows", lambda: self._inner.mark_no_shows(office_id, day))
 
+    def bookings_of(
+        self, office_id: str, citizen_refs: Sequence[str], *, since: date | None = None
+    ) -> list[qq.Booking]:
+        """A citizen's bookings (by the keyed hashes of the ID)."""
+        return self._call(
+            "bookings_of", lambda: self._inner.bookings_of(office_id, citizen_refs, since=since)
+        )
+
+    def claim_secret(self, office_id: str, fingerprint: str, accepted: Sequence[str]) -> str | None:
+        """Check and record the secret's fingerprint."""
+        return self._call(
+            "claim_secret", lambda: self._inner.claim_secret(office_id, fingerprint, accepted)
+        )
+
     def closures(self, office_id: str) -> dict[date, str]:
         """Days closed at run time."""
         return self._call("closures", lambda: self._inner.closures(office_id))

@@ -373,6 +373,7 @@ def test_retry_refused_before_storage_still_returns_booking(sched: qq.Scheduler)
     assert sched.book("walk_in", now=at(thursday, 12, 30), idempotency_key="kiosk-1") == w
     assert sched.book("walk_in", now=at(date(2020, 6, 6), 8), idempotency_key="kiosk-1") == w
     o = sched.book("online", "c1", now=THU, idempotency_key="web-1")
-    assert sched.book("online", None, now=THU, idempotency_key="web-1") == o
+    with pytest.raises(qq.IdempotencyConflict):  # not the same request: no citizen
+        sched.book("online", None, now=THU, idempotency_key="web-1")
     assert sched.book("online", "c1", now=THU, idempotency_key="web-1") == o
     assert len(sched.manifest(o.day, "online")) == 1

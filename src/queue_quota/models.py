@@ -102,6 +102,9 @@ class DayAvailability:
     """Capacity and use of one channel on one day.
 
     A closed day has ``capacity == remaining == 0`` and says why in ``closed_reason``.
+    ``bookable`` says whether a request on the channel at the time asked (``now``) could
+    take that day: open, with room, in the channel's booking window, and admitted by its
+    rules (e.g. a walk-in day only within opening hours).
     """
 
     day: date
@@ -109,6 +112,7 @@ class DayAvailability:
     booked: int
     remaining: int
     closed_reason: str | None = None
+    bookable: bool = False
 
     @property
     def is_open(self) -> bool:

@@ -9,25 +9,28 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
+
+import attrs
 
 from .calendar import WorkingCalendar
 from .errors import (
     BookingNotFound,
     ConfigurationError,
-    InvalidTicket,
+    IdempotencyConflict,
     InvalidTransition,
     OutsideBookingWindow,
     QuotaExhausted,
     RefusalError,
+    SecretMismatch,
 )
 from .models import Booking, DayAvailability, Reservation, Slot
 from .office import Office
 from .policies.base import BookingRequest, QuotaPolicy
 from .storage.base import ChannelMove, Storage
 from .storage.memory import MemoryStorage
-from .tickets import TicketSigner, new_booking_id
+from .tickets import Keyring, looks_like_ticket, new_booking_id, normalise_booking_id
 
 __all__ = ["Scheduler"]
 
@@ -56,12 +59,16 @@ class Scheduler:
         office: The office.
         storage: Where bookings live; a `MemoryStorage` by default. Several schedulers in
             several processes may share one persistent storage.
-        secret: Key for tickets and citizen refs (bytes, at least 16). ``None`` is allowed
-            only with `MemoryStorage`: a random secret for this process.
+        secret: Key for tickets and citizen refs (bytes, at least 16), or a sequence of
+            keys (rotation: the first signs tickets and hashes new citizen refs; every one
+            still verifies tickets and matches citizens). ``None`` is allowed only with
+            `MemoryStorage`: a random secret for this process.
         clock: Returns the current aware `datetime`; every method also takes ``now=``.
 
     Raises:
         ConfigurationError: Bad office, storage or secret.
+        SecretMismatch: The storage remembers another secret (none of ``secret`` matches
+            the fingerprint it holds); raised before anything else is read or written.
     """
 
     def __init__(
@@ -69,7 +76,7 @@ class Scheduler:
         office: Office,
         storage: Storage | None = None,
         *,
-        secret: bytes | None = None,
+        secret: bytes | Sequence[bytes] | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         if not isinstance(office, Office):
@@ -80,6 +87,7 @@ class Scheduler:
             raise ConfigurationError(
                 f"{type(storage).__name__} does not implement the Storage protocol"
             )
+        ephemeral = secret is None
         if secret is None:
             if storage.persistent:
                 raise ConfigurationError(
@@ -91,7 +99,10 @@ class Scheduler:
             raise ConfigurationError("clock must be a callable returning an aware datetime")
         self._office = office
         self._storage = storage
-        self._signer = TicketSigner(secret, office.id)
+        self._keys = Keyring(secret, office.id)
+        self._signer = self._keys.primary
+        if not ephemeral:
+            self._claim_secret()
         self._clock = clock or _utcnow
         self._calendar = office.calendar
         self._order = {p.channel: i for i, p in enumerate(office.policies)}
@@ -113,8 +124,17 @@ class Scheduler:
         return self._storage
 
     def citizen_ref(self, citizen_id: str) -> str:
-        """The keyed hash that stands for ``citizen_id`` in this office's bookings."""
+        """The keyed hash that stands for ``citizen_id`` in this office's new bookings."""
         return self._signer.citizen_ref(citizen_id)
+
+    def _claim_secret(self) -> None:
+        accepted = [s.fingerprint() for s in self._keys.signers]
+        stored = self._storage.claim_secret(self._office.id, accepted[0], accepted)
+        if stored is not None and stored not in accepted:
+            raise SecretMismatch(
+                f"the storage of office {self._office.id!r} was used with another secret: "
+                "give the scheduler that secret (or, while rotating, a list that holds it)"
+            )
 
     def today(self, *, now: datetime | None = None) -> date:
         """The office's local date now (or at ``now``)."""
@@ -135,19 +155,27 @@ class Scheduler:
 
         Online: the earliest working day with room in the booking window, or exactly
         ``preferred_date``. Walk-in: today. A retried call with the same
-        ``idempotency_key`` returns the same booking, before any other check.
+        ``idempotency_key`` returns the same booking, before any other check. A key is
+        bound to its first request (channel, citizen, preferred date): the same key with
+        another request raises `IdempotencyConflict`, books nothing and reveals nothing of
+        the first booking.
 
         Raises:
             QuotaExhausted: No room (with ``next_available`` and ``alternatives``).
             DayClosed, OutsideServiceHours, OutsideBookingWindow, AlreadyBooked: Refusals.
+            IdempotencyConflict: The key was first used for another request.
             ConfigurationError: Bad input (unknown channel, naive ``now``, ...).
         """
         if idempotency_key is not None and (
             not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= 200
         ):
             raise ConfigurationError("idempotency_key must be a string of 1-200 characters")
+        if preferred_date is not None:
+            _check_day("preferred_date", preferred_date)
+        refs = self._refs(citizen_id)
+        fingerprints = self._request_fingerprints(channel, refs, preferred_date)
         try:
-            return self._book(channel, citizen_id, now, idempotency_key, preferred_date)
+            booking = self._book(channel, refs, now, idempotency_key, preferred_date, fingerprints)
         except (RefusalError, ConfigurationError):
             # A key already used is answered with its booking before any refusal. The
             # storage checks the key first inside `reserve`, so only a request that was
@@ -155,23 +183,60 @@ class Scheduler:
             if idempotency_key is not None:
                 existing = self._storage.find_by_key(self._office.id, idempotency_key)
                 if existing is not None:
-                    return existing
+                    return self._same_request(existing, channel, refs, fingerprints)
             raise
+        if idempotency_key is not None and booking.idempotency_key == idempotency_key:
+            # Either this call's new booking, or the one the key was first used for.
+            return self._same_request(booking, channel, refs, fingerprints)
+        return booking
+
+    def _refs(self, citizen_id: str | None) -> tuple[str, ...]:
+        """The citizen's refs, one per secret (``()`` for an anonymous request)."""
+        if citizen_id is None:
+            return ()
+        return tuple(s.citizen_ref(citizen_id) for s in self._keys.signers)
+
+    def _request_fingerprints(
+        self, channel: object, refs: tuple[str, ...], preferred_date: date | None
+    ) -> tuple[str, ...]:
+        """What binds an idempotency key to its request, once per secret (rotation)."""
+        out = []
+        for i, signer in enumerate(self._keys.signers):
+            ref = refs[i] if refs else None
+            out.append(signer.request_fingerprint((channel, ref, preferred_date, None, 1)))
+        return tuple(dict.fromkeys(out))
+
+    @staticmethod
+    def _same_request(
+        existing: Booking, channel: str, refs: tuple[str, ...], fingerprints: tuple[str, ...]
+    ) -> Booking:
+        """``existing`` if it was made by this request, else `IdempotencyConflict`."""
+        same = existing.channel == channel and (
+            existing.citizen_ref in refs if refs else existing.citizen_ref is None
+        )
+        if same and existing.request_fingerprint is not None:
+            same = existing.request_fingerprint in fingerprints
+        if not same:
+            raise IdempotencyConflict(
+                "the idempotency key was already used for a different request; "
+                "use a new key for a new request",
+                channel=channel,
+            )
+        return existing
 
     def _book(
         self,
         channel: str,
-        citizen_id: str | None,
+        refs: tuple[str, ...],
         now: datetime | None,
         idempotency_key: str | None,
         preferred_date: date | None,
+        fingerprints: tuple[str, ...],
     ) -> Booking:
         policy = self._policies.get(channel) or self._office.policy(channel)
         at = self._now(now)
-        if preferred_date is not None:
-            _check_day("preferred_date", preferred_date)
-        if citizen_id is not None:
-            citizen_ref: str | None = self._signer.citizen_ref(citizen_id)
+        if refs:
+            citizen_ref: str | None = refs[0]
         elif policy.requires_citizen:
             raise ConfigurationError(f"channel {channel!r} needs a citizen_id")
         else:
@@ -200,10 +265,26 @@ class Scheduler:
                     today=request.today,
                     created_at=at.astimezone(UTC),
                     idempotency_key=idempotency_key,
+                    fingerprint=fingerprints[0] if idempotency_key is not None else None,
+                    other_refs=refs[1:],
                 )
             )
         except RefusalError as exc:
             raise self._explain(policy, request, exc) from None
+
+    def bookings_of(
+        self, citizen_id: str, *, include_past: bool = False, now: datetime | None = None
+    ) -> list[Booking]:
+        """A citizen's bookings (e.g. one who lost the ticket), by day then service order.
+
+        The ID is hashed first, as always (with every secret, so bookings made before a
+        rotation are found too); only the hash reaches the storage. By default only
+        bookings for today or later; ``include_past=True`` for all.
+        """
+        refs = self._refs(citizen_id)
+        since = None if include_past else self.today(now=now)
+        found = self._storage.bookings_of(self._office.id, refs, since=since)
+        return sorted(found, key=lambda b: (b.day, self._order.get(b.channel, 1 << 30), b.number))
 
     def reschedule(
         self,
@@ -215,7 +296,9 @@ class Scheduler:
         """Move a booking to the earliest other day with room (or ``preferred_date``).
 
         Atomic: the old place is freed only together with taking the new one. The booking
-        keeps its id and ticket and gets a number on its new day.
+        keeps its id and ticket and gets a number on its new day; the returned booking
+        carries ``previous_day`` and ``previous_number``. ``booking_id`` may also be the
+        ticket, as typed.
 
         Raises:
             InvalidTransition: The booking is not ``BOOKED`` or its day has passed.
@@ -244,7 +327,7 @@ class Scheduler:
             )
         try:
             policy.admit(request, self._calendar)
-            return self._storage.move(
+            moved = self._storage.move(
                 self._office.id,
                 current.id,
                 [s for s in self._slots(policy, request) if s.day != current.day],
@@ -252,21 +335,26 @@ class Scheduler:
             )
         except RefusalError as exc:
             raise self._explain(policy, request, exc) from None
+        if moved.previous_number is None:  # a storage that does not say where it came from
+            moved = attrs.evolve(moved, previous_day=current.day, previous_number=current.number)
+        return moved
 
     def cancel(self, booking_id: str, *, now: datetime | None = None) -> Booking:
         """Cancel a booking for today or later, freeing its place (its number is not reused).
+
+        ``booking_id`` may also be the ticket, as typed (any case, spaces or dashes).
 
         Raises:
             BookingNotFound: Unknown id.
             InvalidTransition: Not ``BOOKED`` (already cancelled, checked in, ...) or past.
         """
         today = self.today(now=now)
-        return self._storage.cancel(self._office.id, self._check_id(booking_id), not_before=today)
+        return self._storage.cancel(self._office.id, self._resolve(booking_id), not_before=today)
 
     def check_in(self, ticket_or_booking_id: str, *, now: datetime | None = None) -> Booking:
         """Mark the citizen as arrived, on the booking's day only.
 
-        Accepts a ticket (verified) or a booking id.
+        Accepts a ticket (verified) or a booking id, as typed (any case, spaces, dashes).
 
         Raises:
             InvalidTicket: A forged or malformed ticket.
@@ -283,11 +371,16 @@ class Scheduler:
             InvalidTicket: Forged, altered, malformed, or from another office.
             BookingNotFound: Genuine but unknown to this storage.
         """
-        return self._storage.get(self._office.id, self._signer.verify(ticket))
+        return self._storage.get(self._office.id, self._keys.verify(ticket))
 
     def get(self, booking_id: str) -> Booking:
-        """The booking with that id (`BookingNotFound` if none)."""
-        return self._storage.get(self._office.id, self._check_id(booking_id))
+        """The booking with that id or ticket, as typed (`BookingNotFound` if none).
+
+        Raises:
+            BookingNotFound: No such booking.
+            InvalidTicket: Text that is a ticket but not a genuine one.
+        """
+        return self._storage.get(self._office.id, self._resolve(booking_id))
 
     # -- days ------------------------------------------------------------------------------
 
@@ -358,11 +451,15 @@ class Scheduler:
         marked = self._storage.mark_no_shows(self._office.id, day)
         return sorted(marked, key=lambda b: (self._order.get(b.channel, 1 << 30), b.number))
 
-    def availability(self, channel: str, start: date, end: date) -> list[DayAvailability]:
+    def availability(
+        self, channel: str, start: date, end: date, *, now: datetime | None = None
+    ) -> list[DayAvailability]:
         """One `DayAvailability` per calendar day in ``[start, end)`` for ``channel``.
 
         A closed day (weekend, holiday, closure) has ``capacity == remaining == 0`` and its
-        ``closed_reason``.
+        ``closed_reason``. ``bookable`` is whether a request on ``channel`` at ``now``
+        (default: the clock) could take the day: open, with room, one of the channel's
+        candidate days at ``now`` and admitted by its rules.
         """
         policy = self._office.policy(channel)
         _check_day("start", start)
@@ -371,8 +468,10 @@ class Scheduler:
             raise ConfigurationError(
                 f"need start <= end and at most {_MAX_RANGE_DAYS} days, got {start} .. {end}"
             )
+        at = self._now(now)
         calendar = self._effective_calendar()
         counts = self._storage.booked_counts(self._office.id, channel, start, end)
+        bookable = self._bookable_days(policy, calendar, at)
         out: list[DayAvailability] = []
         d = start
         one = timedelta(days=1)
@@ -386,9 +485,34 @@ class Scheduler:
             if reason is not None:
                 out.append(DayAvailability(d, 0, booked, 0, reason))
             else:
-                out.append(DayAvailability(d, cap, booked, max(0, cap - booked), None))
+                left = max(0, cap - booked)
+                out.append(
+                    DayAvailability(d, cap, booked, left, None, bookable=left > 0 and d in bookable)
+                )
             d += one
         return out
+
+    def _bookable_days(
+        self, policy: QuotaPolicy, calendar: WorkingCalendar, at: datetime
+    ) -> frozenset[date]:
+        """The days a request on ``policy``'s channel at ``at`` may take, room aside."""
+        local = self._calendar.local_time(at)
+        request = BookingRequest(channel=policy.channel, now=local, today=local.date())
+        try:
+            policy.admit(request, calendar)
+        except (RefusalError, ConfigurationError):
+            return frozenset()
+        days = set()
+        for slot in self._slots(policy, request):
+            if calendar.closure_reason(slot.day) is not None:
+                continue
+            probe = attrs.evolve(request, preferred_date=slot.day)
+            try:
+                policy.admit(probe, calendar)
+            except (RefusalError, ConfigurationError):
+                continue
+            days.add(slot.day)
+        return frozenset(days)
 
     def manifest(
         self, day: date, channel: str | None = None, *, include_cancelled: bool = False
@@ -425,19 +549,18 @@ class Scheduler:
             raise ConfigurationError("now must be an aware datetime (naive datetimes are refused)")
         return at
 
-    @staticmethod
-    def _check_id(booking_id: object) -> str:
-        if not isinstance(booking_id, str) or not 0 < len(booking_id) <= 64:
-            raise BookingNotFound(f"not a booking id: {booking_id!r}")
-        return booking_id
-
-    def _resolve(self, ticket_or_id: str) -> str:
-        if not isinstance(ticket_or_id, str):
-            raise InvalidTicket("not a ticket")
+    def _resolve(self, ticket_or_id: object) -> str:
+        """The booking id of a ticket (verified) or of an id as typed."""
+        if not isinstance(ticket_or_id, str) or not 0 < len(ticket_or_id) <= 80:
+            raise BookingNotFound("not a booking id or ticket")
         text = ticket_or_id.strip()
-        if "." in text or len(text.replace("-", "")) > 16:
-            return self._signer.verify(text)
-        return self._check_id(text)
+        if looks_like_ticket(text):
+            return self._keys.verify(text)
+        booking_id = normalise_booking_id(text)
+        if booking_id is None:
+            # Never echo what was typed: it may be someone's ticket or ID.
+            raise BookingNotFound("not a booking id or ticket")
+        return booking_id
 
     def _effective_calendar(self) -> WorkingCalendar:
         closures = self._storage.closures(self._office.id)

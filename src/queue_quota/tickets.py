@@ -19,10 +19,11 @@ import hashlib
 import hmac
 import os
 import threading
+from collections.abc import Sequence
 
 from .errors import ConfigurationError, InvalidTicket
 
-__all__ = ["TicketSigner", "new_booking_id"]
+__all__ = ["Keyring", "TicketSigner", "new_booking_id", "normalise_booking_id"]
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _DECODE = {c: i for i, c in enumerate(_ALPHABET)}
@@ -77,10 +78,29 @@ def _normalise(text: str) -> str:
     return "".join(out)
 
 
+def normalise_booking_id(text: str) -> str | None:
+    """A booking id as typed (any case, spaces, dashes, I/L/O) in its stored form.
+
+    ``None`` if it cannot be a booking id.
+    """
+    try:
+        flat = _normalise(text)
+    except InvalidTicket:
+        return None
+    return flat if len(flat) == _ID_CHARS else None
+
+
+def looks_like_ticket(text: str) -> bool:
+    """Whether typed text is a ticket rather than a bare booking id."""
+    if "." in text:
+        return True
+    return sum(1 for ch in text if ch not in "- \t") > _ID_CHARS
+
+
 class TicketSigner:
     """Issues and verifies tickets and citizen refs with one office secret."""
 
-    __slots__ = ("_citizen_key", "_office", "_ticket_key")
+    __slots__ = ("_citizen_key", "_fingerprint_key", "_office", "_request_key", "_ticket_key")
 
     def __init__(self, secret: bytes, office_id: str) -> None:
         if not isinstance(secret, bytes | bytearray) or len(secret) < _MIN_SECRET:
@@ -88,6 +108,10 @@ class TicketSigner:
         # Separate keys per purpose, so a citizen ref can never be replayed as a tag.
         self._ticket_key = hmac.new(bytes(secret), b"queue_quota/ticket", hashlib.sha256).digest()
         self._citizen_key = hmac.new(bytes(secret), b"queue_quota/citizen", hashlib.sha256).digest()
+        self._request_key = hmac.new(bytes(secret), b"queue_quota/request", hashlib.sha256).digest()
+        self._fingerprint_key = hmac.new(
+            bytes(secret), b"queue_quota/fingerprint", hashlib.sha256
+        ).digest()
         self._office = office_id.encode() + b"\x00"
 
     def __repr__(self) -> str:
@@ -117,9 +141,67 @@ class TicketSigner:
             raise InvalidTicket("the ticket's signature does not match")
         return booking_id
 
+    def fingerprint(self) -> str:
+        """A keyed hash that identifies the secret (for this office) without revealing it."""
+        return hmac.digest(self._fingerprint_key, self._office, "sha256")[:16].hex()
+
+    def request_fingerprint(self, parts: tuple[object, ...]) -> str:
+        """A keyed hash of a request's parts (channel, citizen ref, preferred date, ...)."""
+        text = "\x1f".join("" if p is None else str(p) for p in parts)
+        return hmac.digest(self._request_key, self._office + text.encode(), "sha256")[:16].hex()
+
     def citizen_ref(self, citizen_id: str) -> str:
         """The keyed hash that stands for a citizen ID (32 hex characters)."""
         if not isinstance(citizen_id, str) or not citizen_id.strip():
             raise ConfigurationError("citizen_id must be a non-empty string")
         normal = "".join(citizen_id.split()).upper()
         return hmac.digest(self._citizen_key, normal.encode(), "sha256")[:16].hex()
+
+
+class Keyring:
+    """The office's secrets: the first signs and hashes new data, every one verifies.
+
+    Rotation: give ``[new, old]``; tickets signed with ``old`` still verify and citizens
+    hashed with ``old`` are still matched, while everything new uses ``new``.
+    """
+
+    __slots__ = ("primary", "signers")
+
+    def __init__(self, secrets: bytes | Sequence[bytes], office_id: str) -> None:
+        items: list[object]
+        if isinstance(secrets, bytes | bytearray):
+            items = [secrets]
+        elif isinstance(secrets, str) or not isinstance(secrets, Sequence) or not secrets:
+            raise ConfigurationError(
+                f"secret must be bytes of length >= {_MIN_SECRET}, or a non-empty sequence of them"
+            )
+        else:
+            items = list(secrets)
+        unique: list[bytes] = []
+        for item in items:
+            if not isinstance(item, bytes | bytearray) or len(item) < _MIN_SECRET:
+                raise ConfigurationError(f"every secret must be bytes of length >= {_MIN_SECRET}")
+            if bytes(item) not in unique:
+                unique.append(bytes(item))
+        self.signers = tuple(TicketSigner(s, office_id) for s in unique)
+        self.primary = self.signers[0]
+
+    def __repr__(self) -> str:
+        return f"<Keyring secrets={len(self.signers)}>"
+
+    def verify(self, ticket: str) -> str:
+        """The booking id of a ticket signed with any of the secrets."""
+        error: InvalidTicket | None = None
+        for signer in self.signers:
+            try:
+                return signer.verify(ticket)
+            except InvalidTicket as exc:
+                if error is None:
+                    error = exc
+        assert error is not None
+        raise error
+
+    def citizen_refs(self, citizen_id: str) -> tuple[str, ...]:
+        """The citizen's ref under every secret, the primary's first (duplicates removed)."""
+        refs = [s.citizen_ref(citizen_id) for s in self.signers]
+        return tuple(dict.fromkeys(refs))

@@ -53,6 +53,7 @@ class MemoryStorage:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._offices: dict[str, _Office] = {}
+        self._secrets: dict[str, str] = {}  # office id -> fingerprint of its secret
 
     def __repr__(self) -> str:
         n = sum(len(o.bookings) for o in self._offices.values())
@@ -81,6 +82,31 @@ class MemoryStorage:
     def get(self, office_id: str, booking_id: str) -> Booking:
         with self._lock:
             return self._get(self._office(office_id), office_id, booking_id)
+
+    def bookings_of(
+        self, office_id: str, citizen_refs: Sequence[str], *, since: date | None = None
+    ) -> list[Booking]:
+        with self._lock:
+            o = self._office(office_id)
+            found: list[Booking] = []
+            for citizens in o.by_citizen.values():
+                for ref in set(citizen_refs):
+                    ids = citizens.get(ref)
+                    if ids is None:
+                        continue
+                    for i in (ids,) if isinstance(ids, str) else ids:
+                        b = o.bookings[i]
+                        if since is None or b.day >= since:
+                            found.append(b)
+        found.sort(key=lambda b: (b.day, b.channel, b.number))
+        return found
+
+    def claim_secret(self, office_id: str, fingerprint: str, accepted: Sequence[str]) -> str | None:
+        with self._lock:
+            stored = self._secrets.get(office_id)
+            if stored is None or stored in accepted:
+                self._secrets[office_id] = fingerprint
+            return stored
 
     def closures(self, office_id: str) -> dict[date, str]:
         with self._lock:
@@ -137,7 +163,7 @@ class MemoryStorage:
                 if existing is not None:
                     return o.bookings[existing]
             if r.citizen_ref is not None and r.per_citizen is not None:
-                held = self._active_count(o, r.channel, r.citizen_ref, r.today)
+                held = sum(self._active_count(o, r.channel, ref, r.today) for ref in r.citizen_refs)
                 if held >= r.per_citizen:
                     raise AlreadyBooked(channel=r.channel, limit=r.per_citizen)
             if r.booking_id in o.bookings:
@@ -159,6 +185,7 @@ class MemoryStorage:
                 created_at=r.created_at,
                 ticket=r.ticket,
                 idempotency_key=r.idempotency_key,
+                request_fingerprint=r.fingerprint,
             )
             o.bookings[booking.id] = booking
             on_day = o.by_day.get(slot.day)
@@ -371,4 +398,4 @@ class MemoryStorage:
         o.bookings[b.id] = new
         o.by_day[b.day].remove(b.id)
         o.by_day.setdefault(slot.day, []).append(b.id)
-        return new
+        return attrs.evolve(new, previous_day=b.day, previous_number=b.number)

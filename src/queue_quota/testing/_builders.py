@@ -51,6 +51,8 @@ def reservation(
     today: date = BASE_DAY,
     key: str | None = None,
     booking_id: str | None = None,
+    fingerprint: str | None = None,
+    other_refs: Sequence[str] = (),
 ) -> Reservation:
     """A `Reservation` with sensible defaults and a fresh booking id."""
     booking_id = booking_id or new_booking_id()
@@ -66,6 +68,8 @@ def reservation(
         today=today,
         created_at=CREATED_AT,
         idempotency_key=key,
+        fingerprint=fingerprint,
+        other_refs=tuple(other_refs),
     )
 
 

@@ -14,7 +14,6 @@ from ..errors import (
     AlreadyBooked,
     BookingNotFound,
     InvalidTransition,
-    QueueQuotaError,
     QuotaExhausted,
 )
 from ..models import Booking, BookingStatus, Slot
@@ -56,6 +55,18 @@ def _run_threads(worker: Callable[[int], None], n: int = THREADS) -> None:
     with ThreadPoolExecutor(max_workers=n) as pool:
         for future in [pool.submit(start, i) for i in range(n)]:
             future.result(timeout=300)
+
+
+def _invalid(
+    call: Callable[[], object], reason: str, *, on: date, status: str | None = None
+) -> None:
+    """``call()`` raises `InvalidTransition` with that ``reason``, ``status`` and ``day``."""
+    with pytest.raises(InvalidTransition) as caught:
+        call()
+    err = caught.value
+    assert (err.reason, err.status, err.day) == (reason, status, on), (
+        f"InvalidTransition(reason={err.reason!r}, status={err.status!r}, day={err.day!r})"
+    )
 
 
 class StorageContract:
@@ -229,10 +240,12 @@ class StorageContract:
         assert _counts(storage, "online") == _counts(storage, "walk_in") == {day(1): 1}
 
     def test_duplicate_booking_id_fails_and_writes_nothing(self, storage: Storage) -> None:
-        """Reusing a booking id is an error that leaves the first booking and counts alone."""
+        """Reusing a booking id is `InvalidTransition("duplicate_id")`, leaving all alone."""
         first = storage.reserve(reservation(slots(day(1), capacity=5)))
-        with pytest.raises(QueueQuotaError):
+        with pytest.raises(InvalidTransition) as caught:
             storage.reserve(reservation(slots(day(2), capacity=5), booking_id=first.id))
+        assert type(caught.value) is InvalidTransition
+        assert caught.value.reason == "duplicate_id"
         assert storage.get(OFFICE, first.id) == first
         assert _counts(storage) == {day(1): 1}
         assert storage.reserve(reservation(slots(day(2)))).number == 1
@@ -290,6 +303,23 @@ class StorageContract:
         )
         assert again == first
         assert _counts(storage) == {day(1): 1}
+
+    def test_idempotency_key_keeps_the_request_fingerprint(self, storage: Storage) -> None:
+        """The fingerprint stored with a key comes back with the key's booking, as stored."""
+        first = storage.reserve(reservation(slots(day(1)), key="k-1", fingerprint="fp-first"))
+        again = storage.reserve(reservation(slots(day(1)), key="k-1", fingerprint="fp-other"))
+        found = storage.find_by_key(OFFICE, "k-1")
+        assert found is not None
+        assert again.id == first.id == found.id
+        assert again.request_fingerprint == found.request_fingerprint == "fp-first"
+        assert _counts(storage) == {day(1): 1}
+
+    def test_idempotency_key_without_fingerprint_keeps_none(self, storage: Storage) -> None:
+        """A key stored without a fingerprint (as 0.1 did) reads back with ``None``."""
+        storage.reserve(reservation(slots(day(1)), key="k-1"))
+        found = storage.find_by_key(OFFICE, "k-1")
+        assert found is not None
+        assert found.request_fingerprint is None
 
     def test_idempotency_key_is_seen_by_another_handle(
         self, storage: Storage, reopen: Callable[[], Storage]
@@ -370,6 +400,67 @@ class StorageContract:
         assert _counts(storage) == {day(1): 2}
         assert _counts(storage, "walk_in") == {day(1): 1}
 
+    def test_citizen_limit_counts_every_ref_of_the_citizen(self, storage: Storage) -> None:
+        """After a rotation, bookings under the citizen's older refs count towards the limit."""
+        old = storage.reserve(reservation(slots(day(1)), citizen="ref-old", per_citizen=2))
+        storage.reserve(reservation(slots(day(2)), citizen="ref-new", per_citizen=2))
+        with pytest.raises(AlreadyBooked):
+            storage.reserve(
+                reservation(slots(day(3)), citizen="ref-new", other_refs=["ref-old"], per_citizen=2)
+            )
+        storage.cancel(OFFICE, old.id, not_before=day(0))
+        third = storage.reserve(
+            reservation(slots(day(3)), citizen="ref-new", other_refs=["ref-old"], per_citizen=2)
+        )
+        assert third.citizen_ref == "ref-new"
+        # Without the older ref the old booking would not have counted: the limit is per ref.
+        assert _counts(storage) == {day(2): 1, day(3): 1}
+
+    def test_bookings_of_finds_a_citizens_bookings_under_every_ref(self, storage: Storage) -> None:
+        """``bookings_of`` returns every status, only that citizen's, by day then number."""
+        a = storage.reserve(reservation(slots(day(3), capacity=5), citizen="ref-1"))
+        b = storage.reserve(reservation(slots(day(1), capacity=5), citizen="ref-old"))
+        c = storage.reserve(
+            reservation(slots(day(1), capacity=5), citizen="ref-1", channel="walk_in")
+        )
+        storage.reserve(reservation(slots(day(1), capacity=5), citizen="ref-2"))
+        storage.reserve(
+            reservation(slots(day(1), capacity=5), citizen="ref-1", office=OTHER_OFFICE)
+        )
+        storage.reserve(reservation(slots(day(1), capacity=5)))
+        cancelled = storage.cancel(OFFICE, a.id, not_before=day(0))
+        found = storage.bookings_of(OFFICE, ["ref-1", "ref-old"])
+        assert [x.id for x in found] == [b.id, c.id, a.id]
+        assert found[2] == cancelled
+        assert storage.bookings_of(OFFICE, ["ref-1"], since=day(2)) == [cancelled]
+        assert storage.bookings_of(OFFICE, ["nobody"]) == []
+        assert storage.bookings_of(OFFICE, []) == []
+
+    def test_claim_secret_records_checks_and_rotates(
+        self, storage: Storage, reopen: Callable[[], Storage]
+    ) -> None:
+        """The first fingerprint is kept; an accepted one is replaced; another is refused."""
+        assert storage.claim_secret(OFFICE, "fp-a", ["fp-a"]) is None
+        assert reopen().claim_secret(OFFICE, "fp-a", ["fp-a"]) == "fp-a"
+        assert storage.claim_secret(OFFICE, "fp-x", ["fp-x"]) == "fp-a"  # refused: unchanged
+        assert storage.claim_secret(OFFICE, "fp-a", ["fp-a"]) == "fp-a"
+        assert storage.claim_secret(OFFICE, "fp-b", ["fp-b", "fp-a"]) == "fp-a"  # rotated
+        assert reopen().claim_secret(OFFICE, "fp-a", ["fp-a"]) == "fp-b"  # the old one: no
+        assert storage.claim_secret(OTHER_OFFICE, "fp-z", ["fp-z"]) is None  # per office
+
+    def test_threads_claiming_a_secret_agree_on_one(self, reopen: Callable[[], Storage]) -> None:
+        """Schedulers starting at once with different secrets: exactly one fingerprint wins."""
+        results: list[str | None] = [None] * THREADS
+        handles = [reopen() for _ in range(THREADS)]
+
+        def worker(i: int) -> None:
+            results[i] = handles[i].claim_secret(OFFICE, f"fp-{i}", [f"fp-{i}"])
+
+        _run_threads(worker)
+        winners = [i for i, r in enumerate(results) if r is None]
+        assert len(winners) == 1
+        assert all(r == f"fp-{winners[0]}" for i, r in enumerate(results) if i != winners[0])
+
     def test_no_limit_without_citizen_or_per_citizen(self, storage: Storage) -> None:
         """Anonymous bookings and ``per_citizen=None`` are never refused as AlreadyBooked."""
         for _ in range(3):
@@ -391,8 +482,7 @@ class StorageContract:
     def test_cancel_allows_today_but_not_the_past(self, storage: Storage) -> None:
         """``not_before`` is inclusive: a booking for that day may go, an earlier one not."""
         b = storage.reserve(reservation(slots(day(1))))
-        with pytest.raises(InvalidTransition):
-            storage.cancel(OFFICE, b.id, not_before=day(2))
+        _invalid(lambda: storage.cancel(OFFICE, b.id, not_before=day(2)), "past_day", on=day(1))
         assert storage.get(OFFICE, b.id) == b
         assert _counts(storage) == {day(1): 1}
         assert storage.cancel(OFFICE, b.id, not_before=day(1)).status is BookingStatus.CANCELLED
@@ -403,10 +493,18 @@ class StorageContract:
         b = storage.reserve(reservation(slots(day(0))))
         cancelled = storage.cancel(OFFICE, a.id, not_before=day(0))
         arrived = storage.check_in(OFFICE, b.id, today=day(0))
-        with pytest.raises(InvalidTransition):
-            storage.cancel(OFFICE, a.id, not_before=day(0))
-        with pytest.raises(InvalidTransition):
-            storage.cancel(OFFICE, b.id, not_before=day(0))
+        _invalid(
+            lambda: storage.cancel(OFFICE, a.id, not_before=day(0)),
+            "not_booked",
+            status="cancelled",
+            on=day(0),
+        )
+        _invalid(
+            lambda: storage.cancel(OFFICE, b.id, not_before=day(0)),
+            "not_booked",
+            status="checked_in",
+            on=day(0),
+        )
         assert storage.get(OFFICE, a.id) == cancelled
         assert storage.get(OFFICE, b.id) == arrived
         assert _counts(storage) == {day(0): 1}
@@ -432,8 +530,9 @@ class StorageContract:
         """Check-in works on the booking's day, keeps its place, and fails on other days."""
         b = storage.reserve(reservation(slots(day(1))))
         for wrong in (day(0), day(2)):
-            with pytest.raises(InvalidTransition):
-                storage.check_in(OFFICE, b.id, today=wrong)
+            _invalid(
+                lambda w=wrong: storage.check_in(OFFICE, b.id, today=w), "not_today", on=day(1)
+            )
         assert storage.get(OFFICE, b.id) == b
         arrived = storage.check_in(OFFICE, b.id, today=day(1))
         assert arrived == attrs.evolve(b, status=BookingStatus.CHECKED_IN)
@@ -446,10 +545,18 @@ class StorageContract:
         b = storage.reserve(reservation(slots(day(1))))
         storage.check_in(OFFICE, a.id, today=day(1))
         cancelled = storage.cancel(OFFICE, b.id, not_before=day(0))
-        with pytest.raises(InvalidTransition):
-            storage.check_in(OFFICE, a.id, today=day(1))
-        with pytest.raises(InvalidTransition):
-            storage.check_in(OFFICE, b.id, today=day(1))
+        _invalid(
+            lambda: storage.check_in(OFFICE, a.id, today=day(1)),
+            "not_booked",
+            status="checked_in",
+            on=day(1),
+        )
+        _invalid(
+            lambda: storage.check_in(OFFICE, b.id, today=day(1)),
+            "not_booked",
+            status="cancelled",
+            on=day(1),
+        )
         assert storage.get(OFFICE, a.id).status is BookingStatus.CHECKED_IN
         assert storage.get(OFFICE, b.id) == cancelled
 
@@ -465,6 +572,18 @@ class StorageContract:
         assert storage.find_by_key(OFFICE, "k-1") == moved
         assert _counts(storage) == {day(2): 2}
         assert storage.bookings_on(OFFICE, day(1)) == []
+
+    def test_move_says_where_the_booking_was(self, storage: Storage) -> None:
+        """A moved booking is returned with its previous day and number (not stored)."""
+        storage.reserve(reservation(slots(day(1), capacity=5)))
+        b = storage.reserve(reservation(slots(day(1), capacity=5)))
+        moved = storage.move(OFFICE, b.id, slots(day(2), capacity=5), prefix="A")
+        assert (moved.previous_day, moved.previous_number, moved.previous_label) == (
+            day(1),
+            2,
+            "A-002",
+        )
+        assert storage.get(OFFICE, b.id).previous_day is None
 
     def test_move_never_stays_on_the_current_day(self, storage: Storage) -> None:
         """The booking's own day is skipped even when it is the first slot with room."""
@@ -500,9 +619,13 @@ class StorageContract:
         b = storage.reserve(reservation(slots(day(1))))
         storage.cancel(OFFICE, a.id, not_before=day(0))
         storage.check_in(OFFICE, b.id, today=day(1))
-        for booking_id in (a.id, b.id):
-            with pytest.raises(InvalidTransition):
-                storage.move(OFFICE, booking_id, slots(day(2)), prefix="A")
+        for booking_id, status in ((a.id, "cancelled"), (b.id, "checked_in")):
+            _invalid(
+                lambda i=booking_id: storage.move(OFFICE, i, slots(day(2)), prefix="A"),
+                "not_booked",
+                status=status,
+                on=day(1),
+            )
         assert _counts(storage) == {day(1): 1}
 
     # -- close_day -------------------------------------------------------------------------
@@ -521,6 +644,9 @@ class StorageContract:
             (day(4), 1, "A-001"),
         ]
         assert all(b.status is BookingStatus.BOOKED for b in moved)
+        assert [(b.previous_day, b.previous_number) for b in moved] == [
+            (day(1), n) for n in (1, 2, 3, 4)
+        ]
         assert storage.closures(OFFICE) == {day(1): "banjir"}
         assert storage.bookings_on(OFFICE, day(1)) == []
         assert _counts(storage) == {day(2): 2, day(3): 2, day(4): 1}
@@ -660,12 +786,12 @@ class StorageContract:
         """A no-show is final: cancel, check-in and move are `InvalidTransition`."""
         b = storage.reserve(reservation(slots(day(1))))
         (marked,) = storage.mark_no_shows(OFFICE, day(1))
-        with pytest.raises(InvalidTransition):
-            storage.cancel(OFFICE, b.id, not_before=day(0))
-        with pytest.raises(InvalidTransition):
-            storage.check_in(OFFICE, b.id, today=day(1))
-        with pytest.raises(InvalidTransition):
-            storage.move(OFFICE, b.id, slots(day(2)), prefix="A")
+        for call in (
+            lambda: storage.cancel(OFFICE, b.id, not_before=day(0)),
+            lambda: storage.check_in(OFFICE, b.id, today=day(1)),
+            lambda: storage.move(OFFICE, b.id, slots(day(2)), prefix="A"),
+        ):
+            _invalid(call, "not_booked", status="no_show", on=day(1))
         assert storage.get(OFFICE, b.id) == marked
         assert _counts(storage) == {}
 
