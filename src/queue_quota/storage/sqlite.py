@@ -12,11 +12,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import date, datetime
-from itertools import islice
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,115 +29,33 @@ from ..errors import (
     StorageError,
 )
 from ..models import Booking, BookingStatus, Reservation, Slot, make_label
+from ._sqlite_conn import open_connection, write_transaction
+from ._sqlite_days import DayCounters
+from ._sqlite_schema import needs_upgrade, upgrade
+from ._sqlite_sql import (
+    COLUMNS,
+    INSERT_BOOKING,
+    bookings_of_sql,
+    citizen_count_sql,
+    find_booking,
+    row_to_booking,
+)
 from .base import ChannelMove
 
 __all__ = ["SQLiteStorage"]
 
-SCHEMA_VERSION = 1
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS qq_meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS qq_day (
-    office_id   TEXT    NOT NULL,
-    channel     TEXT    NOT NULL,
-    day         TEXT    NOT NULL,
-    capacity    INTEGER NOT NULL CHECK (capacity >= 0),
-    booked      INTEGER NOT NULL DEFAULT 0,
-    last_number INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (office_id, channel, day),
-    CHECK (booked >= 0 AND booked <= capacity),
-    CHECK (last_number >= booked)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS qq_booking (
-    id              TEXT    NOT NULL,
-    office_id       TEXT    NOT NULL,
-    channel         TEXT    NOT NULL,
-    day             TEXT    NOT NULL,
-    number          INTEGER NOT NULL CHECK (number >= 1),
-    label           TEXT    NOT NULL,
-    status          TEXT    NOT NULL
-        CHECK (status IN ('booked', 'checked_in', 'cancelled', 'no_show')),
-    citizen_ref     TEXT,
-    created_at      TEXT    NOT NULL,
-    ticket          TEXT    NOT NULL,
-    idempotency_key TEXT,
-    PRIMARY KEY (office_id, id),
-    UNIQUE (office_id, day, channel, number),
-    UNIQUE (office_id, idempotency_key)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS qq_booking_citizen
-    ON qq_booking (office_id, channel, citizen_ref, day)
-    WHERE citizen_ref IS NOT NULL AND status IN ('booked', 'checked_in');
-CREATE TABLE IF NOT EXISTS qq_epoch (
-    office_id TEXT    NOT NULL,
-    channel   TEXT    NOT NULL,
-    epoch     INTEGER NOT NULL,
-    PRIMARY KEY (office_id, channel)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS qq_closure (
-    office_id  TEXT NOT NULL,
-    day        TEXT NOT NULL,
-    reason     TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (office_id, day)
-) WITHOUT ROWID;
-"""
+def _duplicate(booking_id: str) -> InvalidTransition:
+    return InvalidTransition(f"booking id {booking_id} already exists", reason="duplicate_id")
 
-_COLUMNS = (
-    "id, office_id, channel, day, number, label, status, citizen_ref, created_at, ticket, "
-    "idempotency_key"
-)
 
-_UPSERT_DAY = """
-INSERT INTO qq_day (office_id, channel, day, capacity, booked, last_number)
-VALUES (?, ?, ?, ?, 1, 1)
-ON CONFLICT (office_id, channel, day) DO UPDATE
-    SET booked = booked + 1, last_number = last_number + 1, capacity = excluded.capacity
-    WHERE booked < excluded.capacity
-RETURNING last_number
-"""
+def _found(booking: Booking | None, office_id: str, booking_id: str) -> Booking:
+    if booking is None:
+        raise BookingNotFound(f"no booking {booking_id!r} in office {office_id!r}")
+    return booking
 
-# The common case in one statement: take a place on the day the skip pointer points at,
-# if it is not closed, no place of the channel was released since the pointer was set
-# (the epoch), and (second variant) the citizen is under the limit. No row back means
-# "not that simply": the caller falls back to the full search, which says why.
-_FAST_TAKE = """
-INSERT INTO qq_day (office_id, channel, day, capacity, booked, last_number)
-SELECT ?1, ?2, ?3, ?4, 1, 1
-WHERE NOT EXISTS (SELECT 1 FROM qq_closure WHERE office_id = ?1 AND day = ?3)
-  AND coalesce((SELECT epoch FROM qq_epoch WHERE office_id = ?1 AND channel = ?2), 0) = ?5
-  {citizen}
-ON CONFLICT (office_id, channel, day) DO UPDATE
-    SET booked = booked + 1, last_number = last_number + 1, capacity = excluded.capacity
-    WHERE booked < excluded.capacity
-RETURNING last_number
-"""
-_FAST_TAKE_ANY = _FAST_TAKE.format(citizen="")
-_FAST_TAKE_CITIZEN = _FAST_TAKE.format(
-    citizen="AND (SELECT count(*) FROM qq_booking WHERE office_id = ?1 AND channel = ?2 "
-    "AND citizen_ref = ?6 AND status IN ('booked', 'checked_in') AND day >= ?7) < ?8"
-)
 
 _SYNC_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
-
-
-def _row_to_booking(row: Sequence[Any]) -> Booking:
-    return Booking(
-        id=row[0],
-        office_id=row[1],
-        channel=row[2],
-        day=date.fromisoformat(row[3]),
-        number=row[4],
-        label=row[5],
-        status=BookingStatus(row[6]),
-        citizen_ref=row[7],
-        created_at=datetime.fromisoformat(row[8]),
-        ticket=row[9],
-        idempotency_key=row[10],
-    )
 
 
 class SQLiteStorage:
@@ -179,8 +95,8 @@ class SQLiteStorage:
         self._migrated = False
         self._migrate_lock = threading.Lock()
         self._closed = False
-        # Skip pointer over full days, per (office, channel): see `_take`.
-        self._hints: dict[tuple[str, str], tuple[Sequence[Slot], int, int]] = {}
+        # The day counters and the skip pointer over full days: see `_sqlite_days`.
+        self._days = DayCounters()
 
     def __repr__(self) -> str:
         return f"<SQLiteStorage {str(self._path)!r} synchronous={self._synchronous}>"
@@ -198,80 +114,27 @@ class SQLiteStorage:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None and self._local.pid == os.getpid():
             return conn
-        conn = self._open()
+        conn = open_connection(self._path, self._timeout, self._synchronous)
         self._local.conn = conn
         self._local.pid = os.getpid()
         if not self._migrated:
             self._migrate(conn)
         return conn
 
-    def _open(self) -> sqlite3.Connection:
-        """A new connection in WAL mode with this storage's pragmas.
-
-        Opening can meet ``SQLITE_BUSY`` without the busy handler being called (while
-        another connection switches the file to WAL or recovers its index), so it is
-        retried for up to ``timeout`` seconds.
-        """
-        deadline = time.monotonic() + self._timeout
-        delay = 0.001
-        while True:
-            conn = None
-            try:
-                conn = sqlite3.connect(
-                    self._path, timeout=self._timeout, isolation_level=None, check_same_thread=True
-                )
-                conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
-                mode = conn.execute("PRAGMA journal_mode").fetchone()
-                if mode is None or str(mode[0]).lower() != "wal":
-                    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
-                if mode is None or str(mode[0]).lower() != "wal":
-                    raise StorageError(f"could not switch {self._path} to WAL mode (got {mode})")
-                conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-                return conn
-            except sqlite3.OperationalError as exc:
-                if conn is not None:
-                    conn.close()
-                busy = "locked" in str(exc) or "busy" in str(exc)
-                if not busy or time.monotonic() + delay > deadline:
-                    raise StorageError(f"cannot open {self._path}: {exc}") from exc
-                time.sleep(delay)  # back off before retrying the open (not a test sleep)
-                delay = min(delay * 2, 0.05)
-            except sqlite3.Error as exc:
-                if conn is not None:
-                    conn.close()
-                raise StorageError(f"cannot open {self._path}: {exc}") from exc
-
     def _migrate(self, conn: sqlite3.Connection) -> None:
         with self._migrate_lock:
             if self._migrated:
                 return
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO qq_meta (key, value) VALUES ('schema_version', ?) "
-                    "ON CONFLICT (key) DO NOTHING",
-                    (str(SCHEMA_VERSION),),
-                )
-                row = conn.execute(
-                    "SELECT value FROM qq_meta WHERE key = 'schema_version'"
-                ).fetchone()
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise StorageError(f"cannot create the schema in {self._path}: {exc}") from exc
-            if int(row[0]) > SCHEMA_VERSION:
-                raise StorageError(
-                    f"{self._path} has schema version {row[0]}, newer than this library's "
-                    f"{SCHEMA_VERSION}: upgrade queue_quota"
-                )
+            if needs_upgrade(conn, self._path):  # a read: no write lock once up to date
+                upgrade(conn, self._path)
             self._migrated = True
 
     def migrate(self) -> None:
-        """Create the schema now (it is otherwise created on first use)."""
+        """Create the schema, or upgrade a database of an earlier version, now.
+
+        It is otherwise done on first use. Idempotent, and safe when several processes
+        open the same file at once (see `queue_quota.storage._sqlite_schema`).
+        """
         self._connect()
 
     def close(self) -> None:
@@ -282,25 +145,8 @@ class SQLiteStorage:
         self._local = threading.local()
         self._closed = True
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot start a write transaction: {exc}") from exc
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException as exc:
-            try:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
-            if isinstance(exc, sqlite3.Error):
-                raise StorageError(f"SQLite error: {exc}") from exc
-            raise
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._connect())
 
     def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
         conn = self._connect()
@@ -313,19 +159,19 @@ class SQLiteStorage:
 
     def find_by_key(self, office_id: str, idempotency_key: str) -> Booking | None:
         rows = self._read(
-            f"SELECT {_COLUMNS} FROM qq_booking WHERE office_id = ? AND idempotency_key = ?",
+            f"SELECT {COLUMNS} FROM qq_booking WHERE office_id = ? AND idempotency_key = ?",
             (office_id, idempotency_key),
         )
-        return _row_to_booking(rows[0]) if rows else None
+        return row_to_booking(rows[0]) if rows else None
 
     def get(self, office_id: str, booking_id: str) -> Booking:
         rows = self._read(
-            f"SELECT {_COLUMNS} FROM qq_booking WHERE office_id = ? AND id = ?",
+            f"SELECT {COLUMNS} FROM qq_booking WHERE office_id = ? AND id = ?",
             (office_id, booking_id),
         )
         if not rows:
             raise BookingNotFound(f"no booking {booking_id!r} in office {office_id!r}")
-        return _row_to_booking(rows[0])
+        return row_to_booking(rows[0])
 
     def closures(self, office_id: str) -> dict[date, str]:
         rows = self._read("SELECT day, reason FROM qq_closure WHERE office_id = ?", (office_id,))
@@ -349,7 +195,7 @@ class SQLiteStorage:
         *,
         include_cancelled: bool = False,
     ) -> list[Booking]:
-        sql = f"SELECT {_COLUMNS} FROM qq_booking WHERE office_id = ? AND day = ?"
+        sql = f"SELECT {COLUMNS} FROM qq_booking WHERE office_id = ? AND day = ?"
         params: list[Any] = [office_id, day.isoformat()]
         if channel is not None:
             sql += " AND channel = ?"
@@ -357,7 +203,37 @@ class SQLiteStorage:
         if not include_cancelled:
             sql += " AND status != 'cancelled'"
         sql += " ORDER BY channel, number"
-        return [_row_to_booking(r) for r in self._read(sql, params)]
+        return [row_to_booking(r) for r in self._read(sql, params)]
+
+    def bookings_of(
+        self, office_id: str, citizen_refs: Sequence[str], *, since: date | None = None
+    ) -> list[Booking]:
+        refs = list(dict.fromkeys(citizen_refs))
+        if not refs:
+            return []
+        params: list[Any] = [office_id, *refs]
+        if since is not None:
+            params.append(since.isoformat())
+        rows = self._read(bookings_of_sql(len(refs), since is not None), params)
+        return [row_to_booking(r) for r in rows]
+
+    def claim_secret(self, office_id: str, fingerprint: str, accepted: Sequence[str]) -> str | None:
+        read = "SELECT fingerprint FROM qq_secret WHERE office_id = ?"
+        rows = self._read(read, (office_id,))
+        if rows and rows[0][0] == fingerprint:
+            return str(rows[0][0])  # what the transaction would answer, with nothing to write
+        with self._write() as conn:
+            row = conn.execute(read, (office_id,)).fetchone()
+            stored: str | None = None if row is None else str(row[0])
+            if stored is not None and (stored == fingerprint or stored not in accepted):
+                return stored
+            conn.execute(
+                "INSERT INTO qq_secret (office_id, fingerprint, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (office_id) DO UPDATE "
+                "SET fingerprint = excluded.fingerprint, updated_at = excluded.updated_at",
+                (office_id, fingerprint, datetime.now(UTC).isoformat()),
+            )
+            return stored
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -366,23 +242,28 @@ class SQLiteStorage:
         with self._write() as conn:
             if r.idempotency_key is not None:
                 row = conn.execute(
-                    f"SELECT {_COLUMNS} FROM qq_booking "
-                    "WHERE office_id = ? AND idempotency_key = ?",
+                    f"SELECT {COLUMNS} FROM qq_booking WHERE office_id = ? AND idempotency_key = ?",
                     (r.office_id, r.idempotency_key),
                 ).fetchone()
                 if row is not None:
-                    return _row_to_booking(row)
-            taken = self._fast_take(conn, r)
+                    return row_to_booking(row)
+            taken = self._days.fast_take(conn, r)
             if taken is None:
-                if r.citizen_ref is not None and r.per_citizen is not None:
+                refs = r.citizen_refs
+                if refs and r.per_citizen is not None:
                     (held,) = conn.execute(
-                        "SELECT count(*) FROM qq_booking WHERE office_id = ? AND channel = ? "
-                        "AND citizen_ref = ? AND status IN ('booked', 'checked_in') AND day >= ?",
-                        (r.office_id, r.channel, r.citizen_ref, r.today.isoformat()),
+                        citizen_count_sql(len(refs)),
+                        (r.office_id, r.channel, *refs, r.today.isoformat()),
                     ).fetchone()
                     if held >= r.per_citizen:
                         raise AlreadyBooked(channel=r.channel, limit=r.per_citizen)
-                taken = self._take(conn, r.office_id, r.channel, r.slots, exclude=None)
+                try:
+                    taken = self._days.take(conn, r.office_id, r.channel, r.slots, exclude=None)
+                except QuotaExhausted:
+                    # The refusal path only: a taken id is the caller's mistake, said first.
+                    if find_booking(conn, r.office_id, r.booking_id) is not None:
+                        raise _duplicate(r.booking_id) from None
+                    raise
             day, number = taken
             booking = Booking(
                 id=r.booking_id,
@@ -396,9 +277,10 @@ class SQLiteStorage:
                 created_at=r.created_at,
                 ticket=r.ticket,
                 idempotency_key=r.idempotency_key,
+                request_fingerprint=r.fingerprint,
             )
-            conn.execute(
-                f"INSERT INTO qq_booking ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            inserted = conn.execute(
+                INSERT_BOOKING,
                 (
                     booking.id,
                     booking.office_id,
@@ -411,13 +293,16 @@ class SQLiteStorage:
                     booking.created_at.isoformat(),
                     booking.ticket,
                     booking.idempotency_key,
+                    r.fingerprint,
                 ),
             )
+            if inserted.rowcount != 1:  # the id exists: rolled back with the place taken
+                raise _duplicate(r.booking_id)
             return booking
 
     def cancel(self, office_id: str, booking_id: str, *, not_before: date) -> Booking:
         with self._write() as conn:
-            b = self._get_in(conn, office_id, booking_id)
+            b = _found(find_booking(conn, office_id, booking_id), office_id, booking_id)
             if b.status is not BookingStatus.BOOKED:
                 raise InvalidTransition(
                     f"cannot cancel a booking that is {b.status.value}",
@@ -435,12 +320,12 @@ class SQLiteStorage:
                 "UPDATE qq_booking SET status = 'cancelled' WHERE office_id = ? AND id = ?",
                 (office_id, booking_id),
             )
-            self._release(conn, office_id, b.channel, b.day)
+            self._days.release(conn, office_id, b.channel, b.day)
             return attrs.evolve(b, status=BookingStatus.CANCELLED)
 
     def check_in(self, office_id: str, booking_id: str, *, today: date) -> Booking:
         with self._write() as conn:
-            b = self._get_in(conn, office_id, booking_id)
+            b = _found(find_booking(conn, office_id, booking_id), office_id, booking_id)
             if b.status is not BookingStatus.BOOKED:
                 raise InvalidTransition(
                     f"cannot check in a booking that is {b.status.value}",
@@ -464,7 +349,7 @@ class SQLiteStorage:
         self, office_id: str, booking_id: str, slots: Sequence[Slot], *, prefix: str
     ) -> Booking:
         with self._write() as conn:
-            b = self._get_in(conn, office_id, booking_id)
+            b = _found(find_booking(conn, office_id, booking_id), office_id, booking_id)
             if b.status is not BookingStatus.BOOKED:
                 raise InvalidTransition(
                     f"cannot move a booking that is {b.status.value}",
@@ -472,7 +357,7 @@ class SQLiteStorage:
                     status=b.status.value,
                     day=b.day,
                 )
-            return self._move(conn, b, slots, prefix)
+            return self._days.move(conn, b, slots, prefix)
 
     def close_day(
         self,
@@ -494,151 +379,30 @@ class SQLiteStorage:
             moved: list[Booking] = []
             for channel, how in moves.items():
                 rows = conn.execute(
-                    f"SELECT {_COLUMNS} FROM qq_booking WHERE office_id = ? AND day = ? "
+                    f"SELECT {COLUMNS} FROM qq_booking WHERE office_id = ? AND day = ? "
                     "AND channel = ? AND status = 'booked' ORDER BY number",
                     (office_id, day.isoformat(), channel),
                 ).fetchall()
                 for row in rows:
-                    moved.append(self._move(conn, _row_to_booking(row), how.slots, how.prefix))
+                    moved.append(self._days.move(conn, row_to_booking(row), how.slots, how.prefix))
             return moved
 
     def mark_no_shows(self, office_id: str, day: date) -> list[Booking]:
         with self._write() as conn:
             rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM qq_booking WHERE office_id = ? AND day = ? "
+                f"SELECT {COLUMNS} FROM qq_booking WHERE office_id = ? AND day = ? "
                 "AND status = 'booked' ORDER BY channel, number",
                 (office_id, day.isoformat()),
             ).fetchall()
             marked: list[Booking] = []
             for row in rows:
-                b = _row_to_booking(row)
+                b = row_to_booking(row)
                 conn.execute(
                     "UPDATE qq_booking SET status = 'no_show' WHERE office_id = ? AND id = ?",
                     (office_id, b.id),
                 )
-                self._release(conn, office_id, b.channel, b.day)
+                self._days.release(conn, office_id, b.channel, b.day)
                 marked.append(attrs.evolve(b, status=BookingStatus.NO_SHOW))
             return marked
 
     # -- helpers (inside a write transaction) ----------------------------------------------
-
-    @staticmethod
-    def _get_in(conn: sqlite3.Connection, office_id: str, booking_id: str) -> Booking:
-        row = conn.execute(
-            f"SELECT {_COLUMNS} FROM qq_booking WHERE office_id = ? AND id = ?",
-            (office_id, booking_id),
-        ).fetchone()
-        if row is None:
-            raise BookingNotFound(f"no booking {booking_id!r} in office {office_id!r}")
-        return _row_to_booking(row)
-
-    @staticmethod
-    def _release(conn: sqlite3.Connection, office_id: str, channel: str, day: date) -> None:
-        cur = conn.execute(
-            "UPDATE qq_day SET booked = booked - 1 "
-            "WHERE office_id = ? AND channel = ? AND day = ? AND booked > 0",
-            (office_id, channel, day.isoformat()),
-        )
-        if cur.rowcount != 1:
-            raise StorageError(f"day counter of {channel} {day} is inconsistent")
-        conn.execute(
-            "INSERT INTO qq_epoch (office_id, channel, epoch) VALUES (?, ?, 1) "
-            "ON CONFLICT (office_id, channel) DO UPDATE SET epoch = epoch + 1",
-            (office_id, channel),
-        )
-
-    def _fast_take(self, conn: sqlite3.Connection, r: Reservation) -> tuple[date, int] | None:
-        """One statement for the common case (see `_FAST_TAKE`), or ``None``."""
-        hint = self._hints.get((r.office_id, r.channel))
-        if hint is None or hint[0] is not r.slots or hint[2] >= len(r.slots):
-            return None
-        slot = r.slots[hint[2]]
-        if slot.capacity <= 0:
-            return None
-        head = (r.office_id, r.channel, slot.day.isoformat(), slot.capacity, hint[1])
-        if r.citizen_ref is not None and r.per_citizen is not None:
-            row = conn.execute(
-                _FAST_TAKE_CITIZEN,
-                (*head, r.citizen_ref, r.today.isoformat(), r.per_citizen),
-            ).fetchone()
-        else:
-            row = conn.execute(_FAST_TAKE_ANY, head).fetchone()
-        return None if row is None else (slot.day, int(row[0]))
-
-    def _take(
-        self,
-        conn: sqlite3.Connection,
-        office_id: str,
-        channel: str,
-        slots: Sequence[Slot],
-        exclude: date | None,
-    ) -> tuple[date, int]:
-        """Take a place on the first slot with room: returns (day, number).
-
-        Skips the prefix of ``slots`` that an earlier search in this process found
-        unavailable, if no place of the channel was released since (the ``qq_epoch``
-        counter, bumped in the same transaction as every release, says so): days only
-        fill up until a release, and closures are never lifted. So the cost of a booking
-        does not grow with the number of full days ahead.
-        """
-        if not slots:
-            raise QuotaExhausted(channel=channel)
-        key = (office_id, channel)
-        row = conn.execute(
-            "SELECT epoch FROM qq_epoch WHERE office_id = ? AND channel = ?", key
-        ).fetchone()
-        epoch = 0 if row is None else int(row[0])
-        start = 0
-        hint = self._hints.get(key)
-        if hint is not None and hint[0] is slots and hint[1] == epoch:
-            start = hint[2]
-        if start >= len(slots):
-            raise QuotaExhausted(channel=channel)
-        # Candidates come in order of preference, not necessarily of date: read the
-        # counters and closures of the whole span they cover.
-        days = [s.day for s in islice(slots, start, None)]
-        lo, hi = min(days).isoformat(), max(days).isoformat()
-        booked = dict(
-            conn.execute(
-                "SELECT day, booked FROM qq_day WHERE office_id = ? AND channel = ? "
-                "AND day >= ? AND day <= ? AND booked > 0",
-                (office_id, channel, lo, hi),
-            ).fetchall()
-        )
-        closed_days = {
-            d
-            for (d,) in conn.execute(
-                "SELECT day FROM qq_closure WHERE office_id = ? AND day >= ? AND day <= ?",
-                (office_id, lo, hi),
-            ).fetchall()
-        }
-        for i in range(start, len(slots)):
-            slot = slots[i]
-            iso = slot.day.isoformat()
-            if (
-                slot.day == exclude
-                or slot.capacity <= 0
-                or iso in closed_days
-                or booked.get(iso, 0) >= slot.capacity
-            ):
-                continue
-            taken = conn.execute(_UPSERT_DAY, (office_id, channel, iso, slot.capacity)).fetchone()
-            if taken is not None:
-                if exclude is None:
-                    self._hints[key] = (slots, epoch, i)
-                return slot.day, int(taken[0])
-        if exclude is None:
-            self._hints[key] = (slots, epoch, len(slots))
-        raise QuotaExhausted(channel=channel)
-
-    def _move(
-        self, conn: sqlite3.Connection, b: Booking, slots: Sequence[Slot], prefix: str
-    ) -> Booking:
-        day, number = self._take(conn, b.office_id, b.channel, slots, exclude=b.day)
-        label = make_label(prefix, number)
-        conn.execute(
-            "UPDATE qq_booking SET day = ?, number = ?, label = ? WHERE office_id = ? AND id = ?",
-            (day.isoformat(), number, label, b.office_id, b.id),
-        )
-        self._release(conn, b.office_id, b.channel, b.day)
-        return attrs.evolve(b, day=day, number=number, label=label)
