@@ -5,7 +5,8 @@ sharing one SQLite file or one PostgreSQL database)::
 
     pip install 'queue-quota' django gunicorn
     export QUEUE_QUOTA_SECRET="$(python -c 'import secrets; print(secrets.token_urlsafe(32))')"
-    export QUEUE_QUOTA_DB=/var/lib/queue-quota/tegal.sqlite3   # or postgresql://...
+    export QUEUE_QUOTA_STAFF_TOKEN="$(python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+    export QUEUE_QUOTA_DB=sqlite:////var/lib/queue-quota/tegal.sqlite3   # or postgresql://...
     python examples/django_app.py runserver
     gunicorn --chdir examples django_app:application --workers 4
 
@@ -13,21 +14,27 @@ In a Django project, the pieces go to their usual places: the ``QUEUE_QUOTA_*`` 
 ``settings.py``, `QueueQuotaErrorMiddleware` to ``MIDDLEWARE``, the views to an app's
 ``views.py`` and `urlpatterns` to its ``urls.py``.
 
+Tickets, booking ids and citizen IDs travel in request bodies only, never in a URL (Django
+logs the path of every 4xx and 5xx answer; access logs, proxies and browsers keep URLs).
+
 The guide: docs/how-to/django.md.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
+import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, time, timedelta
-from functools import cache
+from functools import cache, wraps
 from typing import Any
 
 import django
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
@@ -37,9 +44,30 @@ from django.views.decorators.http import require_GET, require_POST
 import queue_quota as qq
 from queue_quota.i18n import describe
 from queue_quota.policies import OnlineQuota, WalkInQuota
-from queue_quota.storage import SQLiteStorage, Storage
+from queue_quota.storage import DEFAULT_URL, from_url
+
+#: What the app logs: channels, labels, days and error codes; never a ticket, a booking
+#: id or a citizen ID.
+log = logging.getLogger("queue_quota.examples.django")
 
 # --8<-- [start:settings]
+#: The database URL's variable (the CLI's and the FastAPI example's too).
+DB_ENV = "QUEUE_QUOTA_DB"
+#: The clerks' bearer token (check-in, manifest); unset, those views are disabled.
+STAFF_TOKEN_ENV = "QUEUE_QUOTA_STAFF_TOKEN"
+
+
+def queue_quota_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """The ``QUEUE_QUOTA_*`` settings from the environment (the database defaults to
+    `DEFAULT_URL`, as in the CLI)."""
+    return {
+        "QUEUE_QUOTA_DB": environ.get(DB_ENV) or DEFAULT_URL,
+        "QUEUE_QUOTA_SECRET": environ.get("QUEUE_QUOTA_SECRET", ""),
+        "QUEUE_QUOTA_OFFICE": environ.get("QUEUE_QUOTA_OFFICE", ""),
+        "QUEUE_QUOTA_STAFF_TOKEN": environ.get(STAFF_TOKEN_ENV, ""),
+    }
+
+
 if not settings.configured:
     settings.configure(
         DEBUG=False,
@@ -49,9 +77,7 @@ if not settings.configured:
         MIDDLEWARE=[f"{__name__}.QueueQuotaErrorMiddleware"],
         INSTALLED_APPS=[],
         USE_TZ=True,
-        QUEUE_QUOTA_DB=os.environ.get("QUEUE_QUOTA_DB", "queue.sqlite3"),
-        QUEUE_QUOTA_SECRET=os.environ.get("QUEUE_QUOTA_SECRET", ""),
-        QUEUE_QUOTA_OFFICE=os.environ.get("QUEUE_QUOTA_OFFICE", ""),
+        **queue_quota_settings(os.environ),
     )
     django.setup()
 # --8<-- [end:settings]
@@ -67,11 +93,13 @@ HTTP_STATUS: dict[str, int] = {
     "outside_service_hours": 422,
     "outside_booking_window": 422,
     "already_booked": 409,
+    "idempotency_conflict": 409,
     "booking_not_found": 404,
     "invalid_transition": 409,
     "invalid_ticket": 422,
     "configuration_error": 422,
     "unknown_channel": 422,
+    "secret_mismatch": 500,
     "storage_error": 503,
 }
 
@@ -91,18 +119,15 @@ def http_status(error: qq.QueueQuotaError) -> int:
 # --8<-- [start:scheduler]
 @cache
 def get_scheduler() -> qq.Scheduler:
-    """The process's one scheduler, made on first use from the ``QUEUE_QUOTA_*`` settings."""
+    """The process's one scheduler, made on first use from the ``QUEUE_QUOTA_*`` settings.
+
+    Raises:
+        ConfigurationError: No secret, a bad database URL or office file.
+        SecretMismatch: The database was made with another secret (a 500, until fixed).
+    """
     secret = settings.QUEUE_QUOTA_SECRET.encode()
     if len(secret) < 16:
         raise qq.ConfigurationError("set QUEUE_QUOTA_SECRET (at least 16 bytes)")
-    db: str = settings.QUEUE_QUOTA_DB
-    storage: Storage
-    if db.startswith(("postgresql://", "postgres://")):
-        from queue_quota.storage import PostgresStorage
-
-        storage = PostgresStorage(db)
-    else:
-        storage = SQLiteStorage(db)
     if settings.QUEUE_QUOTA_OFFICE:
         from queue_quota.config import load_office
 
@@ -116,7 +141,12 @@ def get_scheduler() -> qq.Scheduler:
                 WalkInQuota(capacity=40, opens=time(7, 30), closes=time(12, 0)),
             ],
         )
-    return qq.Scheduler(office, storage, secret=secret)
+    storage = from_url(settings.QUEUE_QUOTA_DB)
+    try:
+        return qq.Scheduler(office, storage, secret=secret)
+    except BaseException:
+        storage.close()
+        raise
 
 
 # --8<-- [end:scheduler]
@@ -155,6 +185,7 @@ class QueueQuotaErrorMiddleware:
             body["next_available"] = next_available.isoformat()
         if isinstance(error, qq.QuotaExhausted):
             body["alternatives"] = {c: d.isoformat() for c, d in error.alternatives.items()}
+        log.info("%s %s: %s", request.method, request.path, error.code)
         response = JsonResponse(body, status=http_status(error))
         if response.status_code == 503:
             response["Retry-After"] = "5"
@@ -164,8 +195,39 @@ class QueueQuotaErrorMiddleware:
 # --8<-- [end:middleware]
 
 
+# --8<-- [start:staff]
+def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Let a clerk's view run only with ``Authorization: Bearer <the staff token>``.
+
+    401 without it or with another, 403 while no token is set. `hmac.compare_digest`
+    takes as long whatever the first wrong character (no guessing from response times).
+    """
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        expected = settings.QUEUE_QUOTA_STAFF_TOKEN.encode()
+        if not expected:
+            message = f"staff endpoints are disabled: set {STAFF_TOKEN_ENV}"
+            return JsonResponse({"code": "forbidden", "message": message}, status=403)
+        if len(expected) < 16:
+            raise ImproperlyConfigured(f"{STAFF_TOKEN_ENV} must be at least 16 bytes")
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
+            body = {"code": "unauthorized", "message": "a staff token is required"}
+            response = JsonResponse(body, status=401)
+            response["WWW-Authenticate"] = "Bearer"
+            return response
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+# --8<-- [end:staff]
+
+
 def booking_json(b: qq.Booking) -> dict[str, Any]:
-    """The public view of a booking: no citizen reference, no idempotency key."""
+    """The holder's view of a booking: no citizen reference, no idempotency key;
+    ``previous_day`` and ``previous_label`` say where a booking just moved came from."""
     return {
         "id": b.id,
         "channel": b.channel,
@@ -174,6 +236,8 @@ def booking_json(b: qq.Booking) -> dict[str, Any]:
         "label": b.label,
         "status": b.status.value,
         "ticket": b.ticket,
+        "previous_day": b.previous_day.isoformat() if b.previous_day else None,
+        "previous_label": b.previous_label,
     }
 
 
@@ -185,6 +249,23 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise qq.ConfigurationError("the body must be a JSON object")
     return data
+
+
+def _text(body: dict[str, Any], name: str, limit: int, *, required: bool) -> str | None:
+    """A string field of the body; a bad one is named, never echoed (it may be personal)."""
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= limit:
+        raise qq.ConfigurationError(f"{name} must be a string of 1-{limit} characters")
+    return value
+
+
+def _ticket(request: HttpRequest) -> tuple[str, dict[str, Any]]:
+    body = _body(request)
+    ticket = _text(body, "ticket", 80, required=True)
+    assert ticket is not None
+    return ticket, body
 
 
 def _date(value: object, name: str) -> date | None:
@@ -200,14 +281,19 @@ def _date(value: object, name: str) -> date | None:
 @csrf_exempt  # a JSON API for non-browser clients; put your API authentication here
 @require_POST
 def book(request: HttpRequest) -> JsonResponse:
-    """Book a place. Send an ``Idempotency-Key`` header: a retry returns the same booking."""
+    """Book a place. Send an ``Idempotency-Key`` header: a retry returns the same booking.
+
+    The same key with another request (another citizen, channel or date) is a 409
+    ``idempotency_conflict`` that tells nothing of the booking the key was used for.
+    """
     body = _body(request)
     booking = get_scheduler().book(
-        str(body.get("channel", "online")),
-        body.get("citizen_id"),
+        _text(body, "channel", 64, required=False) or "online",
+        _text(body, "citizen_id", 32, required=False),
         idempotency_key=request.headers.get("Idempotency-Key"),
         preferred_date=_date(body.get("preferred_date"), "preferred_date"),
     )
+    log.info("booked %s %s on %s", booking.channel, booking.label, booking.day)
     return JsonResponse(booking_json(booking), status=201)
 
 
@@ -231,43 +317,88 @@ def availability(request: HttpRequest, channel: str) -> JsonResponse:
             "booked": d.booked,
             "remaining": d.remaining,
             "closed_reason": d.closed_reason,
+            "bookable": d.bookable,
         }
         for d in found
     ]
     return JsonResponse(rows, safe=False)
 
 
-@require_GET
-def show(request: HttpRequest, ticket: str) -> JsonResponse:
+@csrf_exempt
+@require_POST
+def lookup(request: HttpRequest) -> JsonResponse:
     """The booking a ticket stands for."""
+    ticket, _ = _ticket(request)
     return JsonResponse(booking_json(get_scheduler().verify_ticket(ticket)))
 
 
 @csrf_exempt
 @require_POST
-def cancel(request: HttpRequest, ticket: str) -> JsonResponse:
-    """Cancel the booking of a ticket (only its holder has the ticket)."""
+def cancel(request: HttpRequest) -> JsonResponse:
+    """Cancel the booking of a ticket: the ticket, not the booking id, is the proof."""
+    ticket, _ = _ticket(request)
     sched = get_scheduler()
-    return JsonResponse(booking_json(sched.cancel(sched.verify_ticket(ticket).id)))
+    cancelled = sched.cancel(sched.verify_ticket(ticket).id)
+    log.info("cancelled %s %s on %s", cancelled.channel, cancelled.label, cancelled.day)
+    return JsonResponse(booking_json(cancelled))
 
 
 @csrf_exempt
 @require_POST
+def reschedule(request: HttpRequest) -> JsonResponse:
+    """Move the booking of a ticket (to ``preferred_date``, or the earliest other day)."""
+    ticket, body = _ticket(request)
+    preferred = _date(body.get("preferred_date"), "preferred_date")
+    sched = get_scheduler()
+    moved = sched.reschedule(sched.verify_ticket(ticket).id, preferred_date=preferred)
+    log.info("moved %s %s to %s on %s", moved.channel, moved.previous_label, moved.label, moved.day)
+    return JsonResponse(booking_json(moved))
+
+
+@csrf_exempt
+@require_POST
+@staff_only
 def check_in(request: HttpRequest) -> JsonResponse:
     """Counter staff: the citizen has arrived (on the booking's day only)."""
-    ticket = _body(request).get("ticket")
-    if not isinstance(ticket, str):
-        raise qq.ConfigurationError("ticket is required")
-    return JsonResponse(booking_json(get_scheduler().check_in(ticket)))
+    ticket, _ = _ticket(request)
+    arrived = get_scheduler().check_in(ticket)
+    log.info("checked in %s %s on %s", arrived.channel, arrived.label, arrived.day)
+    return JsonResponse(booking_json(arrived))
+
+
+@require_GET
+@staff_only
+def manifest(request: HttpRequest, day: str) -> JsonResponse:
+    """Counter staff: the day's bookings in service order (no tickets, no citizen refs)."""
+    wanted = _date(day, "day")
+    assert wanted is not None
+    found = get_scheduler().manifest(
+        wanted,
+        request.GET.get("channel") or None,
+        include_cancelled=request.GET.get("include_cancelled", "").lower() in ("1", "true"),
+    )
+    rows = [
+        {
+            "id": b.id,
+            "channel": b.channel,
+            "number": b.number,
+            "label": b.label,
+            "status": b.status.value,
+        }
+        for b in found
+    ]
+    return JsonResponse(rows, safe=False)
 
 
 # --8<-- [start:urls]
 urlpatterns = [
     path("bookings", book),
     path("availability/<str:channel>", availability),
-    path("tickets/<str:ticket>", show),
-    path("tickets/<str:ticket>/cancel", cancel),
-    path("check-in", check_in),
+    path("bookings/lookup", lookup),
+    path("bookings/cancel", cancel),
+    path("bookings/reschedule", reschedule),
+    path("check-in", check_in),  # staff
+    path("manifest/<str:day>", manifest),  # staff
 ]
 # --8<-- [end:urls]
 

@@ -1,6 +1,7 @@
 """The examples of the how-to guides work: web apps, a custom policy, a custom storage.
 
-``examples/`` is not a package: `load_example` imports a file from it by path, once.
+``examples/`` is not a package: `load_example` imports a file from it by path, once. The web
+examples have their own files: test_examples_fastapi.py and test_examples_django.py.
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import sys
-from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from types import ModuleType
@@ -21,7 +21,7 @@ import queue_quota as qq
 from queue_quota.config import loads_office, register_policy_type, unregister_policy_type
 from queue_quota.policies import OnlineQuota, QuotaPolicy, WalkInQuota
 from queue_quota.storage import MemoryStorage, SQLiteStorage, Storage
-from queue_quota.testing import FrozenClock, PolicyContract, SchedulerMachine, StorageContract
+from queue_quota.testing import PolicyContract, SchedulerMachine, StorageContract
 
 ROOT = Path(__file__).resolve().parents[1]
 WIB = ZoneInfo("Asia/Jakarta")
@@ -59,221 +59,28 @@ def small_office() -> qq.Office:
     )
 
 
-@pytest.fixture
-def clock() -> FrozenClock:
-    """Thursday 4 June 2020, 09:00 in Tegal."""
-    return FrozenClock(THURSDAY)
+# -- the two web examples agree -------------------------------------------------------------
+# Their own tests: tests/test_examples_fastapi.py (over HTTP) and tests/test_examples_django.py.
 
 
-@pytest.fixture
-def sched(tmp_path: Path, clock: FrozenClock) -> Iterator[qq.Scheduler]:
-    """A scheduler on an SQLite file, reading the frozen clock."""
-    storage = SQLiteStorage(tmp_path / "web.sqlite3")
-    yield qq.Scheduler(small_office(), storage, secret=SECRET, clock=clock)
-    storage.close()
-
-
-# -- FastAPI -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def api(sched: qq.Scheduler) -> Iterator[Any]:
-    """A TestClient of the FastAPI example serving ``sched``."""
-    from fastapi.testclient import TestClient
+def test_both_web_examples_map_every_error_code_to_the_same_status() -> None:
+    """One table in both examples, with an explicit row for every code of the library."""
+    import queue_quota.errors
 
     fastapi_app = load_example("fastapi_app")
-    with TestClient(fastapi_app.create_app(sched)) as client:
-        yield client
-
-
-def test_fastapi_books_and_a_retried_key_returns_the_same_booking(api: Any) -> None:
-    """POST /bookings twice with one Idempotency-Key: one booking, answered twice."""
-    body = {"channel": "online", "citizen_id": "3328011234560001"}
-    first = api.post("/bookings", json=body, headers={"Idempotency-Key": "web-1"})
-    again = api.post("/bookings", json=body, headers={"Idempotency-Key": "web-1"})
-    assert first.status_code == again.status_code == 201
-    assert first.json() == again.json()
-    assert first.json()["day"] == "2020-06-05"
-    assert first.json()["label"] == "A-001"
-    assert "citizen_ref" not in first.json()
-    assert "3328011234560001" not in first.text
-
-
-def test_fastapi_second_registration_is_409_already_booked(api: Any) -> None:
-    """A second registration of one citizen with a new key is a 409 ``already_booked``."""
-    body = {"channel": "online", "citizen_id": "3328011234560001"}
-    assert api.post("/bookings", json=body, headers={"Idempotency-Key": "a"}).status_code == 201
-    refused = api.post("/bookings", json=body, headers={"Idempotency-Key": "b"})
-    assert refused.status_code == 409
-    assert refused.json()["code"] == "already_booked"
-
-
-def test_fastapi_full_day_is_409_with_the_code_and_an_indonesian_message(
-    api: Any, clock: FrozenClock
-) -> None:
-    """The third walk-in of a 2-a-day office gets 409, the code and when to come back."""
-    clock.set(FRIDAY_MORNING)
-    for _ in range(2):
-        assert api.post("/bookings", json={"channel": "walk_in"}).status_code == 201
-    refused = api.post("/bookings", json={"channel": "walk_in"})
-    assert refused.status_code == 409
-    body = refused.json()
-    assert body["code"] == "quota_exhausted"
-    assert body["message"].startswith("Kuota hari ini sudah penuh. Silakan datang kembali pada")
-    assert "Senin, 8 Juni 2020" in body["message"]
-    assert body["next_available"] == "2020-06-08"
-    assert body["alternatives"] == {"online": "2020-06-08"}
-    english = api.post("/bookings", json={"channel": "walk_in"}, headers={"Accept-Language": "en"})
-    assert english.json()["message"].startswith("Today's quota is full.")
-
-
-def test_fastapi_closed_day_and_bad_input_are_422(api: Any, clock: FrozenClock) -> None:
-    """A walk-in on Saturday and an unknown channel are 422, with their codes."""
-    clock.set(datetime(2020, 6, 6, 9, 0, tzinfo=WIB))
-    closed = api.post("/bookings", json={"channel": "walk_in"})
-    assert closed.status_code == 422
-    assert closed.json()["code"] == "day_closed"
-    assert closed.json()["message"].startswith("Kantor tutup pada Sabtu, 6 Juni 2020")
-    unknown = api.post("/bookings", json={"channel": "drive_through"})
-    assert (unknown.status_code, unknown.json()["code"]) == (422, "unknown_channel")
-
-
-def test_fastapi_ticket_check_in_and_cancel(api: Any, clock: FrozenClock) -> None:
-    """A ticket shows its booking, checks in once on its day, and a forged one is refused."""
-    made = api.post("/bookings", json={"channel": "online", "citizen_id": "3328011234560001"})
-    ticket = made.json()["ticket"]
-    assert api.get(f"/tickets/{ticket}").json()["id"] == made.json()["id"]
-    early = api.post("/check-in", json={"ticket": ticket})
-    assert (early.status_code, early.json()["code"]) == (409, "invalid_transition")
-    clock.set(FRIDAY_MORNING)
-    arrived = api.post("/check-in", json={"ticket": ticket})
-    assert (arrived.status_code, arrived.json()["status"]) == (200, "checked_in")
-    forged = api.get(f"/tickets/{ticket[:-1]}{'1' if ticket[-1] == '0' else '0'}")
-    assert (forged.status_code, forged.json()["code"]) == (422, "invalid_ticket")
-    other = api.post("/bookings", json={"channel": "online", "citizen_id": "3328011234560002"})
-    cancelled = api.post(f"/tickets/{other.json()['ticket']}/cancel")
-    assert cancelled.json()["status"] == "cancelled"
-
-
-def test_fastapi_availability_lists_closed_days(api: Any) -> None:
-    """GET /availability shows room per day and why a day is closed."""
-    days = api.get("/availability/online", params={"start": "2020-06-05", "days": 3}).json()
-    assert [(d["day"], d["remaining"], d["closed_reason"]) for d in days] == [
-        ("2020-06-05", 20, None),
-        ("2020-06-06", 0, "weekend"),
-        ("2020-06-07", 0, "weekend"),
-    ]
-
-
-def test_fastapi_app_builds_its_scheduler_from_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Without a scheduler, startup builds one from QUEUE_QUOTA_*, and refuses no secret."""
-    from fastapi.testclient import TestClient
-
-    fastapi_app = load_example("fastapi_app")
-    monkeypatch.setenv("QUEUE_QUOTA_DB", str(tmp_path / "env.sqlite3"))
-    monkeypatch.setenv("QUEUE_QUOTA_OFFICE", str(ROOT / "examples" / "tegal.toml"))
-    monkeypatch.setenv("QUEUE_QUOTA_SECRET", SECRET.decode())
-    with TestClient(fastapi_app.create_app()) as client:
-        assert client.get("/availability/walk_in").status_code == 200
-        assert client.app.state.scheduler.office.id == "tegal-disdukcapil"
-    assert (tmp_path / "env.sqlite3").exists()
-    monkeypatch.delenv("QUEUE_QUOTA_SECRET")
-    with pytest.raises(qq.ConfigurationError), TestClient(fastapi_app.create_app()):
-        pass
-
-
-def test_http_status_of_a_custom_refusal_is_its_ancestors() -> None:
-    """A custom policy's refusal maps through the MRO to the status of ``refused``."""
-    fastapi_app = load_example("fastapi_app")
-    custom_policy = load_example("custom_policy")
-    refusal = custom_policy.NotYetOpen(day=date(2020, 6, 5), opens_at=THURSDAY)
-    assert fastapi_app.http_status(refusal) == fastapi_app.HTTP_STATUS["refused"] == 422
-    assert fastapi_app.http_status(qq.StorageError("down")) == 503
-
-
-# -- Django --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def django_client(sched: qq.Scheduler, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A django.test.Client of the Django example serving ``sched``."""
-    from django.test import Client
-
     django_app = load_example("django_app")
-    monkeypatch.setattr(django_app, "get_scheduler", lambda: sched)
-    return Client(HTTP_HOST="localhost")
+    assert fastapi_app.HTTP_STATUS == django_app.HTTP_STATUS
+    codes = {getattr(queue_quota.errors, name).code for name in queue_quota.errors.__all__}
+    assert set(fastapi_app.HTTP_STATUS) == codes
+    assert fastapi_app.HTTP_STATUS["idempotency_conflict"] == 409
 
 
-def test_django_books_and_a_retried_key_returns_the_same_booking(django_client: Any) -> None:
-    """POST /bookings twice with one Idempotency-Key header: the same booking."""
-    body = {"channel": "online", "citizen_id": "3328011234560001"}
-    first = django_client.post(
-        "/bookings", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="web-1"
-    )
-    again = django_client.post(
-        "/bookings", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="web-1"
-    )
-    assert first.status_code == again.status_code == 201
-    assert first.json() == again.json()
-    assert (first.json()["day"], first.json()["label"]) == ("2020-06-05", "A-001")
-    assert b"3328011234560001" not in first.content
-
-
-def test_django_full_day_is_409_with_the_code_and_an_indonesian_message(
-    django_client: Any, clock: FrozenClock
-) -> None:
-    """The third walk-in of a 2-a-day office gets 409 with the code and the message."""
-    clock.set(FRIDAY_MORNING)
-    for _ in range(2):
-        made = django_client.post("/bookings", {"channel": "walk_in"}, "application/json")
-        assert made.status_code == 201
-    refused = django_client.post("/bookings", {"channel": "walk_in"}, "application/json")
-    assert refused.status_code == 409
-    assert refused.json()["code"] == "quota_exhausted"
-    assert refused.json()["message"].startswith("Kuota hari ini sudah penuh.")
-    assert refused.json()["next_available"] == "2020-06-08"
-
-
-def test_django_bad_input_is_422_and_check_in_works_once(
-    django_client: Any, clock: FrozenClock
-) -> None:
-    """Malformed JSON is a 422 configuration_error; a ticket checks in once, on its day."""
-    bad = django_client.post("/bookings", "{not json", content_type="application/json")
-    assert (bad.status_code, bad.json()["code"]) == (422, "configuration_error")
-    made = django_client.post(
-        "/bookings", {"citizen_id": "3328011234560001"}, content_type="application/json"
-    )
-    ticket = made.json()["ticket"]
-    clock.set(FRIDAY_MORNING)
-    arrived = django_client.post("/check-in", {"ticket": ticket}, "application/json")
-    assert arrived.json()["status"] == "checked_in"
-    again = django_client.post("/check-in", {"ticket": ticket}, "application/json")
-    assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
-    assert django_client.get(f"/tickets/{ticket}").json()["status"] == "checked_in"
-
-
-def test_django_scheduler_comes_from_settings(tmp_path: Path) -> None:
-    """`get_scheduler` builds one scheduler per process from the QUEUE_QUOTA_* settings."""
-    from django.test import override_settings
-
+def test_both_web_examples_read_the_same_variables_as_the_cli() -> None:
+    """The database URL from ``QUEUE_QUOTA_DB`` (the CLI's), the staff token from one name."""
+    fastapi_app = load_example("fastapi_app")
     django_app = load_example("django_app")
-    django_app.get_scheduler.cache_clear()
-    settings = {"QUEUE_QUOTA_DB": str(tmp_path / "django.sqlite3")}
-    try:
-        with override_settings(**settings, QUEUE_QUOTA_SECRET=SECRET.decode()):
-            made = django_app.get_scheduler()
-            made.storage.close()
-            assert django_app.get_scheduler() is made
-            assert isinstance(made.storage, SQLiteStorage)
-            assert made.office.id == "tegal-disdukcapil"
-        django_app.get_scheduler.cache_clear()
-        no_secret = override_settings(**settings, QUEUE_QUOTA_SECRET="")
-        with no_secret, pytest.raises(qq.ConfigurationError):
-            django_app.get_scheduler()
-    finally:
-        django_app.get_scheduler.cache_clear()
+    assert fastapi_app.DB_ENV == django_app.DB_ENV == "QUEUE_QUOTA_DB"
+    assert fastapi_app.STAFF_TOKEN_ENV == django_app.STAFF_TOKEN_ENV == "QUEUE_QUOTA_STAFF_TOKEN"
 
 
 # -- a custom policy -----------------------------------------------------------------------
