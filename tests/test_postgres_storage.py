@@ -291,7 +291,7 @@ def test_migrate_is_idempotent_and_versioned(postgres_conninfo: str, schema: str
     s1.close()
     meta = sql.SQL("SELECT key, value FROM {}.qq_meta ORDER BY key").format(sql.Identifier(schema))
     rows = dict(fetch(postgres_conninfo, meta))
-    assert rows["schema_version"] == "1"
+    assert rows["schema_version"] == "2"
     bump = sql.SQL("UPDATE {}.qq_meta SET value = '99' WHERE key = 'schema_version'").format(
         sql.Identifier(schema)
     )
@@ -455,10 +455,11 @@ def test_skips_zero_capacity_and_closed_days(pg_storage: PostgresStorage) -> Non
 
 
 def test_duplicate_booking_id_refused(pg_storage: PostgresStorage) -> None:
-    """Reusing a booking id is an InvalidTransition, and nothing is written."""
+    """Reusing a booking id is InvalidTransition("duplicate_id"), and nothing is written."""
     pg_storage.reserve(reservation([Slot(FRI, 5)], booking_id="SAMEID"))
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidTransition) as err:
         pg_storage.reserve(reservation([Slot(FRI, 5)], booking_id="SAMEID"))
+    assert (err.value.reason, err.value.status, err.value.day) == ("duplicate_id", None, None)
     assert pg_storage.booked_counts(OFFICE, "online", FRI, MON) == {FRI: 1}
 
 

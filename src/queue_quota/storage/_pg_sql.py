@@ -16,30 +16,26 @@ started) or SERIALIZABLE; REPEATABLE READ is refused:
   ``qq_take`` checks the closure again *after* locking a counter, so a reservation racing a
   closure either commits first (and is moved) or sees the closure (and goes elsewhere).
 
-Domain refusals are raised with private SQLSTATEs, mapped back by the adapter:
-``QQ001`` no room, ``QQ002`` citizen limit, ``QQ003`` unknown booking, ``QQ004`` invalid
-transition (message as in the other adapters), ``QQ005`` stale skip pointer (the client
-retries from the first candidate), ``QQ900`` inconsistent data, ``QQ901``
-unsupported isolation level.
+Domain refusals are raised with private SQLSTATEs, one per reason (see ``_pg_funcs``);
+the adapter maps them back by SQLSTATE and reads the booking's status and day from a JSON
+DETAIL, never from a message. A cancelled place bumps the channel's release epoch
+(``qq_epoch``): a client's skip pointer over full days is checked against it (``QQ005``).
 
 ``qq_mark_no_shows`` locks the day's ``booked`` bookings before it touches their counters
 (the order of ``qq_cancel``), and bumps the release epoch of every channel it frees places on.
+
+Schema versions: 1 is 0.1's; 2 (0.2) adds ``qq_booking.key_fingerprint``, the index
+``qq_booking_refs`` (``bookings_of``), the table ``qq_secret`` (``claim_secret``) and the
+new function results. ``DDL`` goes from nothing or from 1 to 2 in place, idempotently.
 """
 
 from __future__ import annotations
 
 from typing import LiteralString
 
-SCHEMA_VERSION = 1
+from ._pg_funcs import DROPPED, FUNCTIONS, GUARD, LABEL, OUT
 
-_GUARD = """
-    IF current_setting('transaction_isolation') = 'repeatable read' THEN
-        RAISE EXCEPTION USING ERRCODE = 'QQ901', MESSAGE =
-            'queue_quota needs READ COMMITTED or SERIALIZABLE isolation, not REPEATABLE READ';
-    END IF;"""
-
-# A label as Python writes it: f"{prefix}-{number:03d}".
-_LABEL = "p_prefix || '-' || lpad(t.o_number::text, greatest(3, length(t.o_number::text)), '0')"
+SCHEMA_VERSION = 2
 
 DDL: tuple[LiteralString, ...] = (
     "CREATE SCHEMA IF NOT EXISTS {s}",
@@ -93,6 +89,17 @@ DDL: tuple[LiteralString, ...] = (
         epoch     bigint NOT NULL,
         CONSTRAINT qq_epoch_pkey PRIMARY KEY (office_id, channel)
     )""",
+    # Schema 2 (0.2): added in place to a schema 1 database, nothing else touched.
+    "ALTER TABLE {s}.qq_booking ADD COLUMN IF NOT EXISTS key_fingerprint text",
+    """CREATE INDEX IF NOT EXISTS qq_booking_refs
+        ON {s}.qq_booking (office_id, citizen_ref, day)""",
+    """CREATE TABLE IF NOT EXISTS {s}.qq_secret (
+        office_id   text COLLATE "C" NOT NULL,
+        fingerprint text NOT NULL,
+        updated_at  timestamptz NOT NULL,
+        CONSTRAINT qq_secret_pkey PRIMARY KEY (office_id)
+    )""",
+    *DROPPED,
     # Take a place on the first candidate day with room that is not closed.
     """CREATE OR REPLACE FUNCTION {s}.qq_take(
         p_office text, p_channel text, p_days date[], p_caps integer[], p_exclude date,
@@ -167,7 +174,7 @@ DDL: tuple[LiteralString, ...] = (
         SELECT * INTO t FROM {s}.qq_take(b.office_id, b.channel, p_days, p_caps, b.day, false);
         UPDATE {s}.qq_booking
         SET day = t.o_day, number = t.o_number, label = """
-    + _LABEL
+    + LABEL
     + """
         WHERE office_id = b.office_id AND id = b.id
         RETURNING * INTO r;
@@ -175,21 +182,25 @@ DDL: tuple[LiteralString, ...] = (
         RETURN r;
     END
     $$""",
+    # p_refs: the citizen's refs under older secrets (p_citizen is the current one).
     """CREATE OR REPLACE FUNCTION {s}.qq_reserve(
         p_office text, p_channel text, p_days date[], p_caps integer[], p_id text,
-        p_ticket text, p_prefix text, p_citizen text, p_per_citizen integer, p_today date,
-        p_created timestamptz, p_key text, p_retry boolean, p_epoch bigint)
-    RETURNS TABLE (r_id text, r_office_id text, r_channel text, r_day date, r_number integer,
-        r_label text, r_status text, r_citizen_ref text, r_created_at timestamptz,
-        r_ticket text, r_idempotency_key text, r_epoch bigint)
+        p_ticket text, p_prefix text, p_citizen text, p_refs text[], p_per_citizen integer,
+        p_today date, p_created timestamptz, p_key text, p_fingerprint text, p_retry boolean,
+        p_epoch bigint)
+    RETURNS TABLE ("""
+    + OUT
+    + """, r_epoch bigint)
     LANGUAGE plpgsql AS $$
     DECLARE
         b {s}.qq_booking;
         t record;
         held bigint;
         v_epoch bigint;
+        v_refs text[];
+        v_lock integer;
     BEGIN"""
-    + _GUARD
+    + GUARD
     + """
         IF p_key IS NOT NULL THEN
             -- The same key twice at once: the second waits here, then finds the first.
@@ -204,14 +215,31 @@ DDL: tuple[LiteralString, ...] = (
             IF FOUND THEN RETURN QUERY SELECT (b).*, NULL::bigint; RETURN; END IF;
         END IF;
         IF p_citizen IS NOT NULL AND p_per_citizen IS NOT NULL THEN
-            PERFORM pg_advisory_xact_lock(
-                {citizen_ns}, hashtext(p_office || '/' || p_channel || '/' || p_citizen));
+            v_refs := ARRAY[p_citizen] || coalesce(p_refs, ARRAY[]::text[]);
+            IF cardinality(v_refs) = 1 THEN
+                PERFORM pg_advisory_xact_lock(
+                    {citizen_ns}, hashtext(p_office || '/' || p_channel || '/' || p_citizen));
+            ELSE
+                -- One lock per ref (older secrets' too), in the order of the lock keys:
+                -- two requests of one citizen wait for each other and never deadlock.
+                FOR v_lock IN
+                    SELECT DISTINCT hashtext(p_office || '/' || p_channel || '/' || ref)
+                    FROM unnest(v_refs) AS ref ORDER BY 1
+                LOOP
+                    PERFORM pg_advisory_xact_lock({citizen_ns}, v_lock);
+                END LOOP;
+            END IF;
             SELECT count(*) INTO held FROM {s}.qq_booking
-            WHERE office_id = p_office AND channel = p_channel AND citizen_ref = p_citizen
+            WHERE office_id = p_office AND channel = p_channel AND citizen_ref = ANY (v_refs)
               AND status IN ('booked', 'checked_in') AND day >= p_today;
             IF held >= p_per_citizen THEN
                 RAISE EXCEPTION USING ERRCODE = 'QQ002', MESSAGE = 'already booked';
             END IF;
+        END IF;
+        IF NOT p_retry AND EXISTS (SELECT 1 FROM {s}.qq_booking
+                                   WHERE office_id = p_office AND id = p_id) THEN
+            RAISE EXCEPTION USING ERRCODE = 'QQ044',
+                MESSAGE = 'booking id ' || p_id || ' already exists';
         END IF;
         -- The client skipped the days it found full earlier: only valid if no place of
         -- the channel was released since (the epoch it saw then).
@@ -225,170 +253,28 @@ DDL: tuple[LiteralString, ...] = (
             RAISE EXCEPTION USING ERRCODE = 'QQ001', MESSAGE = 'no place left',
                 DETAIL = p_channel, HINT = v_epoch::text;
         END IF;
-        INSERT INTO {s}.qq_booking
+        INSERT INTO {s}.qq_booking (id, office_id, channel, day, number, label, status,
+            citizen_ref, created_at, ticket, idempotency_key, key_fingerprint)
         VALUES (p_id, p_office, p_channel, t.o_day, t.o_number, """
-    + _LABEL
+    + LABEL
     + """,
-                'booked', p_citizen, p_created, p_ticket, p_key)
+                'booked', p_citizen, p_created, p_ticket, p_key, p_fingerprint)
         RETURNING * INTO b;
         RETURN QUERY SELECT (b).*, v_epoch;
     END
     $$""",
-    """CREATE OR REPLACE FUNCTION {s}.qq_cancel(
-        p_office text, p_id text, p_not_before date, p_retry boolean)
-    RETURNS SETOF {s}.qq_booking
-    LANGUAGE plpgsql AS $$
-    DECLARE
-        b {s}.qq_booking;
-    BEGIN"""
-    + _GUARD
-    + """
-        SELECT * INTO b FROM {s}.qq_booking WHERE office_id = p_office AND id = p_id FOR UPDATE;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = 'QQ003', MESSAGE = 'no such booking';
-        END IF;
-        IF p_retry AND b.status = 'cancelled' THEN RETURN NEXT b; RETURN; END IF;
-        IF b.status <> 'booked' THEN
-            RAISE EXCEPTION USING ERRCODE = 'QQ004',
-                MESSAGE = 'cannot cancel a booking that is ' || b.status;
-        END IF;
-        IF b.day < p_not_before THEN
-            RAISE EXCEPTION USING ERRCODE = 'QQ004', MESSAGE =
-                'cannot cancel a booking for a past day (' || to_char(b.day, 'YYYY-MM-DD') || ')';
-        END IF;
-        UPDATE {s}.qq_booking SET status = 'cancelled'
-        WHERE office_id = p_office AND id = p_id RETURNING * INTO b;
-        PERFORM {s}.qq_release(p_office, b.channel, b.day, 1);
-        RETURN NEXT b;
-    END
-    $$""",
-    """CREATE OR REPLACE FUNCTION {s}.qq_check_in(
-        p_office text, p_id text, p_today date, p_retry boolean)
-    RETURNS SETOF {s}.qq_booking
-    LANGUAGE plpgsql AS $$
-    DECLARE
-        b {s}.qq_booking;
-    BEGIN
-        SELECT * INTO b FROM {s}.qq_booking WHERE office_id = p_office AND id = p_id FOR UPDATE;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = 'QQ003', MESSAGE = 'no such booking';
-        END IF;
-        IF p_retry AND b.status = 'checked_in' AND b.day = p_today THEN
-            RETURN NEXT b; RETURN;
-        END IF;
-        IF b.status <> 'booked' THEN
-            RAISE EXCEPTION USING ERRCODE = 'QQ004',
-                MESSAGE = 'cannot check in a booking that is ' || b.status;
-        END IF;
-        IF b.day <> p_today THEN
-            RAISE EXCEPTION USING ERRCODE = 'QQ004', MESSAGE =
-                'the booking is for ' || to_char(b.day, 'YYYY-MM-DD')
-                || ', not today (' || to_char(p_today, 'YYYY-MM-DD') || ')';
-        END IF;
-        UPDATE {s}.qq_booking SET status = 'checked_in'
-        WHERE office_id = p_office AND id = p_id RETURNING * INTO b;
-        RETURN NEXT b;
-    END
-    $$""",
-    """CREATE OR REPLACE FUNCTION {s}.qq_move(
-        p_office text, p_id text, p_days date[], p_caps integer[], p_prefix text)
-    RETURNS SETOF {s}.qq_booking
-    LANGUAGE plpgsql AS $$
-    DECLARE
-        b {s}.qq_booking;
-    BEGIN"""
-    + _GUARD
-    + """
-        SELECT * INTO b FROM {s}.qq_booking WHERE office_id = p_office AND id = p_id FOR UPDATE;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = 'QQ003', MESSAGE = 'no such booking';
-        END IF;
-        IF b.status <> 'booked' THEN
-            RAISE EXCEPTION USING ERRCODE = 'QQ004',
-                MESSAGE = 'cannot move a booking that is ' || b.status;
-        END IF;
-        RETURN NEXT {s}.qq_relocate(b, p_days, p_caps, p_prefix);
-    END
-    $$""",
-    # A day's bookings still 'booked' become 'no_show'; their places leave the counters.
-    """CREATE OR REPLACE FUNCTION {s}.qq_mark_no_shows(p_office text, p_day date)
-    RETURNS SETOF {s}.qq_booking
-    LANGUAGE plpgsql AS $$
-    DECLARE
-        v_ids text[];
-        c record;
-    BEGIN"""
-    + _GUARD
-    + """
-        -- Lock the waiting bookings first, as cancel and check-in do (then the counters):
-        -- a racing cancel, check-in or move commits before (and the booking is no longer
-        -- 'booked' here) or waits for us. Everything below uses exactly these ids.
-        SELECT coalesce(array_agg(w.id), ARRAY[]::text[]) INTO v_ids FROM (
-            SELECT id FROM {s}.qq_booking
-            WHERE office_id = p_office AND day = p_day AND status = 'booked'
-            ORDER BY channel, number
-            FOR UPDATE) AS w;
-        FOR c IN
-            SELECT channel, count(*)::integer AS n FROM {s}.qq_booking
-            WHERE office_id = p_office AND id = ANY (v_ids)
-            GROUP BY channel ORDER BY channel
-        LOOP
-            PERFORM {s}.qq_release(p_office, c.channel, p_day, c.n);
-        END LOOP;
-        RETURN QUERY
-        WITH m AS (
-            UPDATE {s}.qq_booking SET status = 'no_show'
-            WHERE office_id = p_office AND id = ANY (v_ids)
-            RETURNING *)
-        SELECT * FROM m ORDER BY m.channel, m.number;
-    END
-    $$""",
-    # p_starts[i] .. p_starts[i + 1] - 1 are channel i's slots in p_days / p_caps.
-    """CREATE OR REPLACE FUNCTION {s}.qq_close_day(
-        p_office text, p_day date, p_reason text, p_now timestamptz, p_channels text[],
-        p_prefixes text[], p_starts integer[], p_days date[], p_caps integer[])
-    RETURNS SETOF {s}.qq_booking
-    LANGUAGE plpgsql AS $$
-    DECLARE
-        b {s}.qq_booking;
-    BEGIN"""
-    + _GUARD
-    + """
-        INSERT INTO {s}.qq_closure (office_id, day, reason, created_at)
-        VALUES (p_office, p_day, p_reason, p_now)
-        ON CONFLICT (office_id, day) DO NOTHING;
-        IF NOT FOUND THEN RETURN; END IF;
-        -- Lock the day's counters: a racing reservation commits before we read the day's
-        -- bookings below, or waits and then sees the closure (see qq_take).
-        INSERT INTO {s}.qq_day AS q (office_id, channel, day, capacity)
-        SELECT p_office, ch, p_day, 0 FROM unnest(p_channels) AS ch
-        ON CONFLICT (office_id, channel, day) DO UPDATE SET booked = q.booked;
-        FOR i IN 1 .. coalesce(cardinality(p_channels), 0) LOOP
-            FOR b IN
-                SELECT * FROM {s}.qq_booking
-                WHERE office_id = p_office AND day = p_day AND channel = p_channels[i]
-                  AND status = 'booked'
-                ORDER BY number
-                FOR UPDATE
-            LOOP
-                RETURN NEXT {s}.qq_relocate(
-                    b, p_days[p_starts[i]:p_starts[i + 1] - 1],
-                    p_caps[p_starts[i]:p_starts[i + 1] - 1], p_prefixes[i]);
-            END LOOP;
-        END LOOP;
-    END
-    $$""",
+    *FUNCTIONS,
 )
 
 COLUMNS: LiteralString = (
     "id, office_id, channel, day, number, label, status, citizen_ref, created_at, ticket, "
-    "idempotency_key"
+    "idempotency_key, key_fingerprint"
 )
 
 RESERVE: LiteralString = (
     "SELECT * FROM {s}.qq_reserve(%s::text, %s::text, %s::date[], %s::int4[], %s::text,"
-    " %s::text, %s::text, %s::text, %s::int4, %s::date, %s::timestamptz, %s::text, %s::bool,"
-    " %s::int8)"
+    " %s::text, %s::text, %s::text, %s::text[], %s::int4, %s::date, %s::timestamptz, %s::text,"
+    " %s::text, %s::bool, %s::int8)"
 )
 CANCEL: LiteralString = "SELECT * FROM {s}.qq_cancel(%s::text, %s::text, %s::date, %s::bool)"
 CHECK_IN: LiteralString = "SELECT * FROM {s}.qq_check_in(%s::text, %s::text, %s::date, %s::bool)"
@@ -400,6 +286,12 @@ CLOSE_DAY: LiteralString = (
     " %s::text[], %s::text[], %s::int4[], %s::date[], %s::int4[])"
 )
 MARK_NO_SHOWS: LiteralString = "SELECT * FROM {s}.qq_mark_no_shows(%s::text, %s::date)"
+CLAIM_SECRET: LiteralString = "SELECT {s}.qq_claim_secret(%s::text, %s::text, %s::text[])"
+BOOKINGS_OF: LiteralString = (
+    "SELECT " + COLUMNS + " FROM {s}.qq_booking WHERE office_id = %s::text"
+    " AND citizen_ref = ANY (%s::text[]) AND (%s::date IS NULL OR day >= %s::date)"
+    " ORDER BY day, channel, number"
+)
 FIND_BY_KEY: LiteralString = (
     "SELECT " + COLUMNS + " FROM {s}.qq_booking WHERE office_id = %s AND idempotency_key = %s"
 )
@@ -430,6 +322,8 @@ QUERIES: dict[str, LiteralString] = {
     "MOVE": MOVE,
     "CLOSE_DAY": CLOSE_DAY,
     "MARK_NO_SHOWS": MARK_NO_SHOWS,
+    "CLAIM_SECRET": CLAIM_SECRET,
+    "BOOKINGS_OF": BOOKINGS_OF,
     "FIND_BY_KEY": FIND_BY_KEY,
     "GET": GET,
     "CLOSURES": CLOSURES,

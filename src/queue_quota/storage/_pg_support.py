@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import re
+import json
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,12 +20,18 @@ from ..models import Booking, BookingStatus
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["Refused", "lock_ns", "to_booking"]
+__all__ = ["REASONS", "Refused", "lock_ns", "to_booking", "transition"]
 
 
 def to_booking(row: tuple[Any, ...]) -> Booking:
-    """A `Booking` from a ``qq_booking`` row (columns in table order)."""
+    """A `Booking` from a ``qq_booking`` row (columns in table order).
+
+    A row of ``qq_move`` or ``qq_close_day`` has two more columns, the day and number the
+    booking had before the move (``previous_day``, ``previous_number``); the extra column
+    of ``qq_reserve`` (the release epoch) is not a booking's.
+    """
     created: datetime = row[8]
+    moved = len(row) == 14
     return Booking(
         id=row[0],
         office_id=row[1],
@@ -38,6 +44,9 @@ def to_booking(row: tuple[Any, ...]) -> Booking:
         created_at=created.astimezone(UTC),
         ticket=row[9],
         idempotency_key=row[10],
+        request_fingerprint=row[11],
+        previous_day=row[12] if moved else None,
+        previous_number=row[13] if moved else None,
     )
 
 
@@ -47,20 +56,34 @@ def lock_ns(schema: str, what: str) -> int:
     return int.from_bytes(digest[:4], "big", signed=True)
 
 
-_NOT_BOOKED = re.compile(r"^cannot (?:cancel|check in|move) a booking that is (\w+)$")
-_PAST_DAY = re.compile(r"^cannot cancel a booking for a past day \((\d{4}-\d\d-\d\d)\)$")
-_NOT_TODAY = re.compile(r"^the booking is for (\d{4}-\d\d-\d\d), not today")
+#: The `InvalidTransition` reason of each SQLSTATE the server functions raise for one.
+REASONS = {
+    "QQ041": "not_booked",
+    "QQ042": "past_day",
+    "QQ043": "not_today",
+    "QQ044": "duplicate_id",
+}
 
 
-def transition(message: str) -> InvalidTransition:
-    """The `InvalidTransition` the other adapters raise for a server function's message."""
-    if m := _NOT_BOOKED.match(message):
-        return InvalidTransition(message, reason="not_booked", status=m.group(1))
-    if m := _PAST_DAY.match(message):
-        return InvalidTransition(message, reason="past_day", day=date.fromisoformat(m.group(1)))
-    if m := _NOT_TODAY.match(message):
-        return InvalidTransition(message, reason="not_today", day=date.fromisoformat(m.group(1)))
-    return InvalidTransition(message)
+def transition(state: str, message: str, detail: str | None) -> InvalidTransition:
+    """The `InvalidTransition` the other adapters raise, from a refusal's SQLSTATE and its
+    JSON DETAIL (``{"status": ..., "day": "YYYY-MM-DD"}``); the message is only shown."""
+    facts: dict[str, Any] = {}
+    if detail:
+        try:
+            loaded = json.loads(detail)
+        except ValueError:
+            loaded = None
+        if isinstance(loaded, dict):
+            facts = loaded
+    status = facts.get("status")
+    day = facts.get("day")
+    return InvalidTransition(
+        message,
+        reason=REASONS[state],
+        status=status if REASONS[state] == "not_booked" and isinstance(status, str) else None,
+        day=date.fromisoformat(day) if isinstance(day, str) else None,
+    )
 
 
 class Refused(Exception):
@@ -88,8 +111,8 @@ class Refused(Exception):
             return AlreadyBooked(channel=channel, limit=limit if limit is not None else 1)
         if self.state == "QQ003":
             return BookingNotFound(f"no booking {booking_id!r} in office {office_id!r}")
-        if self.state == "QQ004":
-            return transition(message)
+        if self.state in REASONS:
+            return transition(self.state, message, diag.message_detail)
         error = StorageError(message)
         error.__cause__ = self.cause
         return error
