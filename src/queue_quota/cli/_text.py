@@ -1,0 +1,222 @@
+"""The command line's own phrases, in Indonesian and English, and its own typed error.
+
+Citizen-facing refusals come from `queue_quota.i18n`; everything the command line itself
+says (titles, column headers, its configuration errors) is here, so that one run speaks one
+language from the first line to the last. Both languages have exactly the same keys (a test
+checks it).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from ..errors import ConfigurationError
+
+__all__ = ["CATALOGUE", "CliError", "render"]
+
+_ID: Final[dict[str, str]] = {
+    # -- the ticket ---------------------------------------------------------------------
+    "ticket.label": "Nomor antrean",
+    "ticket.channel": "Layanan",
+    "ticket.day": "Hari layanan",
+    "ticket.ticket": "Tiket",
+    "ticket.id": "ID pendaftaran",
+    "ticket.status": "Status",
+    "status.booked": "terdaftar",
+    "status.checked_in": "sudah check-in",
+    "status.cancelled": "dibatalkan",
+    "status.no_show": "tidak hadir",
+    # -- results ------------------------------------------------------------------------
+    "cancelled": "Pendaftaran {label} untuk {day} dibatalkan.",
+    "checked_in": "Check-in berhasil: {label}, {day}.",
+    "moved": "Nomor lama {old_label}, {old_day} -> nomor baru {new_label}, {new_day}.",
+    "closed": "Kantor ditutup pada {day} ({reason}).",
+    "closed.none": "Tidak ada pendaftaran yang perlu dipindahkan.",
+    "closed.moved.one": "1 pendaftaran dipindahkan. Beri tahu pemegang tiket berikut:",
+    "closed.moved.other": "{count} pendaftaran dipindahkan. Beri tahu pemegang tiket berikut:",
+    "no_shows.none": "Tidak ada pendaftaran yang ditandai tidak hadir.",
+    "calendar.title": "Hari tutup {office}, {month}",
+    "calendar.none": "Tidak ada hari tutup.",
+    "calendar.openings": "Dibuka khusus: {days}",
+    "availability.title": "Ketersediaan {channel}, {office}",
+    "manifest.title": "Daftar antrean {office}, {day}",
+    "manifest.none": "Tidak ada pendaftaran.",
+    "bookings.none": "Tidak ada pendaftaran aktif untuk NIK ini.",
+    "bookings.none_past": "Tidak ada pendaftaran untuk NIK ini.",
+    "yes": "ya",
+    "no": "tidak",
+    "prompt.citizen": "NIK (tidak ditampilkan): ",
+    "warning": "peringatan: {message}",
+    # -- table columns ------------------------------------------------------------------
+    "col.date": "Tanggal",
+    "col.reason": "Keterangan",
+    "col.capacity": "Kuota",
+    "col.booked": "Terisi",
+    "col.remaining": "Sisa",
+    "col.bookable": "Bisa dipesan",
+    "col.label": "Nomor",
+    "col.channel": "Layanan",
+    "col.status": "Status",
+    "col.id": "ID",
+    "col.old_label": "Nomor lama",
+    "col.new_label": "Nomor baru",
+    "col.new_day": "Hari baru",
+    # -- configuration errors (exit status 2) ---------------------------------------------
+    "err.no_office": (
+        "tidak ada file kantor: berikan --office FILE atau atur variabel QUEUE_QUOTA_OFFICE"
+    ),
+    "err.no_database": (
+        "basis data {db} tidak ada (periksa --db atau QUEUE_QUOTA_DB); "
+        "perintah {command} tidak membuat basis data baru"
+    ),
+    "err.no_key": (
+        "basis data {db} sudah ada, tetapi file kuncinya {key_file} tidak ada: atur "
+        "QUEUE_QUOTA_SECRET, atau pulihkan file kunci dari cadangan (kunci baru membuat "
+        "tiket yang sudah diberikan tidak valid)"
+    ),
+    "err.legacy_key": (
+        "file kunci {old} berada di samping basis data, sehingga cadangan data juga memuat "
+        "kuncinya; pindahkan file itu: mv {old} {new}"
+    ),
+    "err.secret_mismatch": (
+        "rahasia dari {source} tidak cocok dengan basis data {db} (basis data ini dibuat "
+        "dengan rahasia lain): gunakan rahasia yang benar, bukan rahasia baru"
+    ),
+    "err.short_secret": "QUEUE_QUOTA_SECRET harus berisi minimal {min} bita",
+    "err.postgres_secret": (
+        "basis data PostgreSQL memerlukan QUEUE_QUOTA_SECRET (minimal {min} bita, sama di "
+        "setiap server aplikasi): tiket dan referensi warga ditandatangani dengannya"
+    ),
+    "err.postgres_extra": (
+        "PostgreSQL memerlukan paket tambahan postgres: pip install 'queue-quota[postgres]'"
+    ),
+    "err.key_read": "file kunci {path} tidak dapat dibaca ({error})",
+    "err.key_create": "file kunci {path} tidak dapat dibuat ({error})",
+    "err.key_damaged": (
+        "file kunci {path} hanya berisi {size} bita, kurang dari {min}: file itu rusak "
+        "(pulihkan dari cadangan; tiket bergantung padanya)"
+    ),
+    "err.key_mode": ("file kunci {path} dapat dibaca pengguna lain; jalankan: chmod 600 {path}"),
+    "err.no_home": (
+        "folder konfigurasi pengguna tidak diketahui (HOME tidak diatur): atur "
+        "XDG_CONFIG_HOME, QUEUE_QUOTA_KEY_FILE atau QUEUE_QUOTA_SECRET"
+    ),
+    "err.no_walk_in": (
+        "kantor {office} tidak memiliki layanan walk-in; sebutkan layanannya dengan "
+        "--channel (layanan: {channels})"
+    ),
+    "err.no_citizen": "--citizen -: tidak ada NIK yang terbaca dari masukan standar",
+}
+
+_EN: Final[dict[str, str]] = {
+    "ticket.label": "Queue number",
+    "ticket.channel": "Service",
+    "ticket.day": "Served on",
+    "ticket.ticket": "Ticket",
+    "ticket.id": "Booking ID",
+    "ticket.status": "Status",
+    "status.booked": "booked",
+    "status.checked_in": "checked in",
+    "status.cancelled": "cancelled",
+    "status.no_show": "no show",
+    "cancelled": "Booking {label} for {day} is cancelled.",
+    "checked_in": "Checked in: {label}, {day}.",
+    "moved": "Old number {old_label}, {old_day} -> new number {new_label}, {new_day}.",
+    "closed": "The office is closed on {day} ({reason}).",
+    "closed.none": "No booking had to be moved.",
+    "closed.moved.one": "1 booking moved. Notify this ticket holder:",
+    "closed.moved.other": "{count} bookings moved. Notify these ticket holders:",
+    "no_shows.none": "No booking was marked as a no-show.",
+    "calendar.title": "Closed days of {office}, {month}",
+    "calendar.none": "No closed day.",
+    "calendar.openings": "Special openings: {days}",
+    "availability.title": "Availability of {channel}, {office}",
+    "manifest.title": "Queue of {office}, {day}",
+    "manifest.none": "No bookings.",
+    "bookings.none": "No active booking for this ID.",
+    "bookings.none_past": "No booking for this ID.",
+    "yes": "yes",
+    "no": "no",
+    "prompt.citizen": "Citizen ID (not shown): ",
+    "warning": "warning: {message}",
+    "col.date": "Date",
+    "col.reason": "Closed because",
+    "col.capacity": "Capacity",
+    "col.booked": "Booked",
+    "col.remaining": "Remaining",
+    "col.bookable": "Bookable",
+    "col.label": "Number",
+    "col.channel": "Service",
+    "col.status": "Status",
+    "col.id": "ID",
+    "col.old_label": "Old number",
+    "col.new_label": "New number",
+    "col.new_day": "New day",
+    "err.no_office": "no office file: give --office FILE or set QUEUE_QUOTA_OFFICE",
+    "err.no_database": (
+        "the database {db} does not exist (check --db or QUEUE_QUOTA_DB); "
+        "the {command} command never creates one"
+    ),
+    "err.no_key": (
+        "the database {db} exists but its key file {key_file} does not: set QUEUE_QUOTA_SECRET, "
+        "or restore the key file from a backup (a new key would make every ticket given "
+        "so far invalid)"
+    ),
+    "err.legacy_key": (
+        "the key file {old} lies beside the database, so a backup of the data is also a "
+        "backup of its key; move it: mv {old} {new}"
+    ),
+    "err.secret_mismatch": (
+        "the secret from {source} does not match the database {db} (it was made with "
+        "another secret): use the right secret, not a new one"
+    ),
+    "err.short_secret": "QUEUE_QUOTA_SECRET must be at least {min} bytes long",
+    "err.postgres_secret": (
+        "a PostgreSQL database needs QUEUE_QUOTA_SECRET (at least {min} bytes, the same on "
+        "every app server): tickets and citizen refs are signed with it"
+    ),
+    "err.postgres_extra": (
+        "PostgreSQL needs the postgres extra: pip install 'queue-quota[postgres]'"
+    ),
+    "err.key_read": "cannot read the key file {path} ({error})",
+    "err.key_create": "cannot create the key file {path} ({error})",
+    "err.key_damaged": (
+        "the key file {path} holds {size} bytes, fewer than {min}: it is damaged (restore "
+        "it from a backup; tickets depend on it)"
+    ),
+    "err.key_mode": "the key file {path} can be read by other users; run: chmod 600 {path}",
+    "err.no_home": (
+        "no per-user configuration folder (HOME is not set): set XDG_CONFIG_HOME, "
+        "QUEUE_QUOTA_KEY_FILE or QUEUE_QUOTA_SECRET"
+    ),
+    "err.no_walk_in": (
+        "office {office} has no walk-in service; name the channel with --channel "
+        "(channels: {channels})"
+    ),
+    "err.no_citizen": "--citizen -: no ID could be read from standard input",
+}
+
+#: language -> key -> ``str.format`` template.
+CATALOGUE: Final[dict[str, dict[str, str]]] = {"id": _ID, "en": _EN}
+
+
+def render(lang: str, key: str, **fields: object) -> str:
+    """The phrase ``key`` in ``lang``, filled in."""
+    return CATALOGUE[lang][key].format(**fields)
+
+
+class CliError(ConfigurationError):
+    """A configuration error found by the command line itself (exit status 2).
+
+    Its message is English (for Python callers of `load_or_create_key`); the command line
+    prints it in the run's language from ``key`` and ``fields``.
+    """
+
+    def __init__(self, key: str, /, **fields: Any) -> None:
+        super().__init__(render("en", key, **fields))
+        self.key = key
+        self.fields = fields
+
+    def render(self, lang: str) -> str:
+        """The message in ``lang``."""
+        return render(lang, self.key, **self.fields)
