@@ -7,9 +7,10 @@ check-then-act happens inside one storage operation.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import attrs
@@ -18,6 +19,7 @@ from .calendar import WorkingCalendar
 from .errors import (
     BookingNotFound,
     ConfigurationError,
+    DayClosed,
     IdempotencyConflict,
     InvalidTransition,
     OutsideBookingWindow,
@@ -44,6 +46,15 @@ _SLOT_CACHE_SIZE = 512
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@contextlib.contextmanager
+def _quiet_not_found() -> Iterator[None]:
+    """`BookingNotFound` without the id that was asked for (it may be someone's ticket)."""
+    try:
+        yield
+    except BookingNotFound:
+        raise BookingNotFound("no such booking in this office") from None
 
 
 def _check_day(name: str, value: object) -> date:
@@ -349,7 +360,10 @@ class Scheduler:
             InvalidTransition: Not ``BOOKED`` (already cancelled, checked in, ...) or past.
         """
         today = self.today(now=now)
-        return self._storage.cancel(self._office.id, self._resolve(booking_id), not_before=today)
+        with _quiet_not_found():
+            return self._storage.cancel(
+                self._office.id, self._resolve(booking_id), not_before=today
+            )
 
     def check_in(self, ticket_or_booking_id: str, *, now: datetime | None = None) -> Booking:
         """Mark the citizen as arrived, on the booking's day only.
@@ -362,7 +376,8 @@ class Scheduler:
         """
         today = self.today(now=now)
         booking_id = self._resolve(ticket_or_booking_id)
-        return self._storage.check_in(self._office.id, booking_id, today=today)
+        with _quiet_not_found():
+            return self._storage.check_in(self._office.id, booking_id, today=today)
 
     def verify_ticket(self, ticket: str) -> Booking:
         """The booking a ticket stands for.
@@ -371,7 +386,8 @@ class Scheduler:
             InvalidTicket: Forged, altered, malformed, or from another office.
             BookingNotFound: Genuine but unknown to this storage.
         """
-        return self._storage.get(self._office.id, self._keys.verify(ticket))
+        with _quiet_not_found():
+            return self._storage.get(self._office.id, self._keys.verify(ticket))
 
     def get(self, booking_id: str) -> Booking:
         """The booking with that id or ticket, as typed (`BookingNotFound` if none).
@@ -380,7 +396,8 @@ class Scheduler:
             BookingNotFound: No such booking.
             InvalidTicket: Text that is a ticket but not a genuine one.
         """
-        return self._storage.get(self._office.id, self._resolve(booking_id))
+        with _quiet_not_found():
+            return self._storage.get(self._office.id, self._resolve(booking_id))
 
     # -- days ------------------------------------------------------------------------------
 
@@ -615,6 +632,15 @@ class Scheduler:
             return exc
         today = request.today
         start, last = policy.booking_window(today, self._calendar)
+        closed_today = calendar.closure_reason(today)
+        if request.preferred_date is None and last <= today and closed_today is not None:
+            # A same-day channel on a closed day: closed, not full.
+            return DayClosed(
+                f"the office is closed today ({today}): {closed_today}",
+                day=today,
+                reason=closed_today,
+                next_available=calendar.next_working_day(today, inclusive=False),
+            )
         anchor = request.preferred_date
         if anchor is None:
             if last <= today:  # a same-day channel: when to come back

@@ -16,7 +16,21 @@ from .base import BookingRequest
 if TYPE_CHECKING:
     from ..calendar import WorkingCalendar
 
-__all__ = ["OnlineQuota"]
+__all__ = ["OnlineQuota", "earliest_day"]
+
+
+def earliest_day(today: date, lead_days: int, calendar: WorkingCalendar) -> date:
+    """The ``lead_days``-th working day after ``today``, today not counted.
+
+    ``lead_days=0`` is today when today is a working day, else the next working day.
+    Unlike ``calendar.add_working_days(today, n)`` (numpy's ``busday_offset``, which first
+    rolls a closed ``today`` forward and then counts), a Saturday with ``lead_days=1``
+    gives Monday, not Tuesday.
+    """
+    if lead_days == 0:
+        return calendar.next_working_day(today)
+    first = calendar.next_working_day(today, inclusive=False)
+    return calendar.add_working_days(first, lead_days - 1) if lead_days > 1 else first
 
 
 def _capacity(value: int | CapacityCalendar) -> CapacityCalendar:
@@ -39,7 +53,9 @@ def _per_citizen(_: object, a: object, v: Any) -> None:
 class OnlineQuota:
     """Online registration: at most ``capacity`` people a day, booked ahead.
 
-    The earliest day is ``calendar.add_working_days(today, lead_days)``; the last is
+    The earliest day is the ``lead_days``-th working day after today, today not counted
+    whether or not it is a working day (on a Saturday with ``lead_days=1``: Monday;
+    ``lead_days=0``: today if it is a working day, else the next one); the last is
     ``today + horizon_days`` (calendar days, inclusive). A citizen is given the **earliest
     working day with room**, or exactly ``preferred_date`` if asked (when that day is full:
     `QuotaExhausted` with ``next_available``). A citizen holds at most ``per_citizen``
@@ -47,8 +63,8 @@ class OnlineQuota:
 
     Args:
         capacity: Places per day: a number, or a `CapacityCalendar` for days that differ.
-        lead_days: Working days between registering and the first day that can be given
-            (1: from the next working day).
+        lead_days: Which working day after today is the first that can be given (1: the
+            next working day; 0: today, if it is a working day).
         horizon_days: How far ahead (calendar days) bookings are given.
         per_citizen: Active bookings one citizen may hold on the channel (``None``: no limit).
         channel: The channel's name.
@@ -83,10 +99,9 @@ class OnlineQuota:
         return self.capacity.capacity_on(day)
 
     def booking_window(self, today: date, calendar: WorkingCalendar) -> tuple[date, date]:
-        """From ``lead_days`` working days after ``today`` to ``today + horizon_days``."""
-        return (
-            calendar.add_working_days(today, self.lead_days),
-            today + timedelta(days=self.horizon_days),
+        """From the ``lead_days``-th working day after ``today`` to ``today + horizon_days``."""
+        return earliest_day(today, self.lead_days, calendar), today + timedelta(
+            days=self.horizon_days
         )
 
     def admit(self, request: BookingRequest, calendar: WorkingCalendar) -> None:
@@ -96,7 +111,7 @@ class OnlineQuota:
             return
         earliest, latest = self.booking_window(request.today, calendar)
         reason = calendar.closure_reason(day)
-        if reason is not None and request.today <= day <= latest:
+        if reason is not None:  # a closed day is closed, whatever the window
             raise DayClosed(f"the office is closed on {day}: {reason}", day=day, reason=reason)
         if not earliest <= day <= latest:
             raise OutsideBookingWindow(

@@ -35,6 +35,7 @@ class Acked:
     ticket: str
     citizen: str | None
     key: str | None
+    preferred: date | None = None  # the preferred date the key's request asked for
 
 
 @attrs.define
@@ -85,14 +86,17 @@ class Model:
         return d
 
     def online_window(self, today: date) -> tuple[date, date]:
-        """First and last online day: roll to a working day, then ``lead_days`` more."""
+        """First and last online day: the ``lead_days``-th working day after today (today
+        not counted; 0: today if it is a working day), walked day by day."""
         d = today
-        while not self.working(d):
-            d += ONE_DAY
-        for _ in range(self.lead_days):
-            d += ONE_DAY
+        if self.lead_days == 0:
             while not self.working(d):
                 d += ONE_DAY
+        seen = 0
+        while seen < self.lead_days:
+            d += ONE_DAY
+            if self.working(d):
+                seen += 1
         return d, today + timedelta(days=self.horizon_days)
 
     def candidates(self, channel: str, today: date) -> list[date]:

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -59,6 +60,7 @@ from ..errors import (
     AlreadyBooked,
     ConfigurationError,
     DayClosed,
+    IdempotencyConflict,
     InvalidTransition,
     OutsideBookingWindow,
     OutsideServiceHours,
@@ -340,9 +342,9 @@ class SchedulerMachine(RuleBasedStateMachine):
         if preferred is None:
             days = m.candidates("online", today)
         else:
-            if not m.open(preferred) and today <= preferred <= latest:
+            if not m.open(preferred):  # a closed day is closed, whatever the window
                 reasons.add(DayClosed)
-            if not earliest <= preferred <= latest:
+            elif not earliest <= preferred <= latest:
                 reasons.add(OutsideBookingWindow)
             days = [] if reasons else [preferred]
         if (
@@ -450,8 +452,16 @@ class SchedulerMachine(RuleBasedStateMachine):
         what = f"book online for {citizen} on {today} (preferred {pref}, key {key})"
         _event("book online" + (" (preferred)" if pref else ""), outcome)
         if key is not None and key in m.keys:
-            assert isinstance(outcome, Booking), f"{what}: a retry was refused: {outcome!r}"
-            self._check_booking(outcome, m.bookings[m.keys[key]])
+            first = m.bookings[m.keys[key]]
+            if (first.citizen, first.preferred) == (citizen, pref):
+                assert isinstance(outcome, Booking), f"{what}: a retry was refused: {outcome!r}"
+                self._check_booking(outcome, first)
+            else:  # the key is bound to its first request: nothing booked, nothing shown
+                assert isinstance(outcome, IdempotencyConflict), (
+                    f"{what}: a key reused for another request gave {_describe(outcome)}"
+                )
+                assert first.id not in str(outcome)
+                assert first.ticket not in str(outcome)
             return None
         reasons, target = self._online(today, citizen, pref, None)
         if reasons:
@@ -474,7 +484,7 @@ class SchedulerMachine(RuleBasedStateMachine):
         b = self._check_new(what, outcome, "online", target)
         assert b.citizen_ref == self.sched.citizen_ref(citizen)
         assert b.idempotency_key == key
-        m.add(Acked(b.id, "online", b.day, b.number, BOOKED, b.ticket, citizen, key))
+        m.add(Acked(b.id, "online", b.day, b.number, BOOKED, b.ticket, citizen, key, pref))
         return b.id
 
     @rule(target=bookings, who=st.none() | st.integers(0, 63))
@@ -516,10 +526,18 @@ class SchedulerMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.model.keys))
     @rule(who=st.integers(0, 63), data=st.data())
     def retry_with_key(self, who: int, data: st.DataObject) -> None:
-        """Retry a booking with a key used before: the same booking comes back."""
+        """Retry a booking with a key used before: the same booking comes back (the same
+        request), or `IdempotencyConflict` (another citizen)."""
         key = data.draw(st.sampled_from(sorted(self.model.keys)), label="retried key")
         acked = self.model.bookings[self.model.keys[key]]
-        got = self.sched.book("online", self._citizen(who), idempotency_key=key)
+        other = self._citizen(who)
+        if other != acked.citizen:
+            with pytest.raises(IdempotencyConflict):
+                self.sched.book("online", other, idempotency_key=key)
+        assert acked.citizen is not None
+        got = self.sched.book(
+            "online", acked.citizen, idempotency_key=key, preferred_date=acked.preferred
+        )
         self._check_booking(got, acked)
         assert got == self.sched.get(acked.id), "the retry differs from the stored booking"
 
