@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -531,7 +532,9 @@ class StorageContract:
         b = storage.reserve(reservation(slots(day(1))))
         for wrong in (day(0), day(2)):
             _invalid(
-                lambda w=wrong: storage.check_in(OFFICE, b.id, today=w), "not_today", on=day(1)
+                functools.partial(storage.check_in, OFFICE, b.id, today=wrong),
+                "not_today",
+                on=day(1),
             )
         assert storage.get(OFFICE, b.id) == b
         arrived = storage.check_in(OFFICE, b.id, today=day(1))
@@ -621,7 +624,7 @@ class StorageContract:
         storage.check_in(OFFICE, b.id, today=day(1))
         for booking_id, status in ((a.id, "cancelled"), (b.id, "checked_in")):
             _invalid(
-                lambda i=booking_id: storage.move(OFFICE, i, slots(day(2)), prefix="A"),
+                functools.partial(storage.move, OFFICE, booking_id, slots(day(2)), prefix="A"),
                 "not_booked",
                 status=status,
                 on=day(1),
