@@ -22,9 +22,11 @@ def test_top_level_exports() -> None:
     """`queue_quota.__all__` lists exactly the contract's public names, all importable."""
     expected = {
         "AlreadyBooked", "Booking", "BookingNotFound", "BookingStatus", "CapacityCalendar",
-        "ConfigurationError", "DayAvailability", "DayClosed", "InvalidTicket",
+        "ConfigurationError", "DayAvailability", "DayClosed", "IdempotencyConflict",
+        "InvalidTicket",
         "InvalidTransition", "Office", "OutsideBookingWindow", "OutsideServiceHours",
-        "QueueQuotaError", "QuotaExhausted", "RefusalError", "Scheduler", "StorageError",
+        "QueueQuotaError", "QuotaExhausted", "RefusalError", "Scheduler", "SecretMismatch",
+        "StorageError",
         "UnknownChannel", "WorkingCalendar", "__version__",
     }  # fmt: skip
     assert set(qq.__all__) == expected
@@ -36,7 +38,7 @@ def test_subpackage_exports() -> None:
     """Policies and storages are exported from their namespaces."""
     assert set(queue_quota.policies.__all__) >= {"QuotaPolicy", "OnlineQuota", "WalkInQuota"}
     assert set(queue_quota.storage.__all__) >= {
-        "Storage", "MemoryStorage", "SQLiteStorage", "PostgresStorage",
+        "Storage", "MemoryStorage", "SQLiteStorage", "PostgresStorage", "from_url",
     }  # fmt: skip
 
 
