@@ -43,6 +43,9 @@ from queue_quota.i18n import describe
 from queue_quota.policies import OnlineQuota, WalkInQuota
 from queue_quota.storage import DEFAULT_URL, from_url
 
+#: What the app logs: channels, labels, days and error codes; never a ticket, a booking
+#: id or a citizen ID.
+log = logging.getLogger("queue_quota.examples.fastapi")
 # --8<-- [end:imports]
 
 __all__ = [
@@ -54,10 +57,6 @@ __all__ = [
     "http_status",
     "scheduler_from_env",
 ]
-
-#: What the app logs: channels, labels, days and error codes; never a ticket, a booking
-#: id or a citizen ID.
-log = logging.getLogger("queue_quota.examples.fastapi")
 
 # --8<-- [start:status]
 #: The HTTP status of each error code. 409: the office's current state says no (the day
