@@ -217,6 +217,8 @@ def test_upgrade_gives_the_schema_of_a_new_file(tmp_path: Path) -> None:
     new = tmp_path / "new.sqlite3"
     SQLiteStorage(new).migrate()
     assert _schema(old) == _schema(new)
+    assert _schema(new)["version"] == "2"
+    assert "qq_secret" in _schema(new)["columns"]
 
 
 def test_upgrade_is_idempotent(tmp_path: Path) -> None:
@@ -281,7 +283,7 @@ def test_an_up_to_date_file_is_opened_without_a_write_transaction(tmp_path: Path
     original = sqlite3.connect
 
     def traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        conn = original(*args, **kwargs)
+        conn: sqlite3.Connection = original(*args, **kwargs)
         conn.set_trace_callback(seen.append)
         return conn
 
@@ -360,7 +362,10 @@ def test_processes_opening_a_0_1_database_at_once(tmp_path: Path) -> None:
     raw_before = _rows(path, f"SELECT {OLD_COLUMNS} FROM qq_booking ORDER BY office_id, id")
     got = _run_processes(_first_open_worker, path)
     assert sorted(number for _, number in got) == list(range(1, PROCESSES + 1)), got
-    assert _schema(path) == _schema(_migrated_copy(tmp_path))
+    schema = _schema(path)
+    assert schema == _schema(_migrated_copy(tmp_path))
+    assert schema["version"] == "2"
+    assert [c[0] for c in schema["columns"]["qq_booking"]].count("key_fingerprint") == 1
     after = _rows(path, f"SELECT {OLD_COLUMNS} FROM qq_booking ORDER BY office_id, id")
     assert set(raw_before) <= set(after)
     assert len(after) == len(raw_before) + PROCESSES

@@ -62,6 +62,10 @@ RETURNING last_number
 """
 
 _ACTIVE = "status IN ('booked', 'checked_in')"
+# The citizen index, named: without statistics the planner prefers the (office, day,
+# channel, number) index for ``bookings_of`` (no sort), which reads every booking of the
+# office; ``INDEXED BY`` makes that plan impossible (a missing index fails the statement).
+_BY_CITIZEN = "qq_booking INDEXED BY qq_booking_citizen_ref"
 
 
 @functools.lru_cache(maxsize=32)
@@ -74,7 +78,7 @@ def fast_take_sql(refs: int) -> str:
     else:
         test = "citizen_ref IN (?6, " + ", ".join(f"?{9 + i}" for i in range(refs - 1)) + ")"
     return _FAST_TAKE.format(
-        citizen=f"AND (SELECT count(*) FROM qq_booking WHERE office_id = ?1 AND channel = ?2 "
+        citizen=f"AND (SELECT count(*) FROM {_BY_CITIZEN} WHERE office_id = ?1 AND channel = ?2 "
         f"AND {test} AND {_ACTIVE} AND day >= ?7) < ?8"
     )
 
@@ -91,7 +95,7 @@ def citizen_count_sql(refs: int) -> str:
     """Active bookings from a day on of a citizen on a channel: office, channel, refs, day."""
     marks = ", ".join("?" * refs)
     return (
-        "SELECT count(*) FROM qq_booking WHERE office_id = ? AND channel = ? "
+        f"SELECT count(*) FROM {_BY_CITIZEN} WHERE office_id = ? AND channel = ? "
         f"AND citizen_ref IN ({marks}) AND {_ACTIVE} AND day >= ?"
     )
 
@@ -101,7 +105,7 @@ def bookings_of_sql(refs: int, since: bool) -> str:
     """Every booking of an office with one of ``refs`` refs: office, refs[, since]."""
     marks = ", ".join("?" * refs)
     return (
-        f"SELECT {COLUMNS} FROM qq_booking WHERE office_id = ? AND citizen_ref IN ({marks})"
+        f"SELECT {COLUMNS} FROM {_BY_CITIZEN} WHERE office_id = ? AND citizen_ref IN ({marks})"
         + (" AND day >= ?" if since else "")
         + " ORDER BY day, channel, number"
     )

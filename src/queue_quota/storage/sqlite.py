@@ -68,7 +68,7 @@ class SQLiteStorage:
         timeout: Seconds a writer waits for the file's write lock before `StorageError`.
 
     Each thread (and each process after a fork) gets its own connection. The schema is
-    created on first use.
+    created on first use, and a file made by an earlier version (0.1) is upgraded in place.
     """
 
     persistent = True
