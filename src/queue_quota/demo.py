@@ -20,7 +20,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from .calendar import WorkingCalendar
-from .errors import AlreadyBooked, OutsideServiceHours, QuotaExhausted
+from .errors import AlreadyBooked, IdempotencyConflict, OutsideServiceHours, QuotaExhausted
 from .models import Booking
 from .office import Office
 from .policies import OnlineQuota, WalkInQuota
@@ -94,12 +94,14 @@ def run_demo(db_path: Path, out: TextIO | None = None, *, seed: int = 2020) -> i
     turned_away: Counter[tuple[date, str]] = Counter()
     online_booked = online_refused = 0
     first: Booking | None = None
+    first_who = ""
     for when, channel, who in _events(random.Random(seed), cal):
         try:
             if channel == "online":
                 b = sched.book("online", who, now=when, idempotency_key=f"web-{who}")
                 online_booked += 1
-                first = first or b
+                if first is None:
+                    first, first_who = b, who
             else:
                 sched.book("walk_in", now=when)
         except OutsideServiceHours:
@@ -158,14 +160,26 @@ def run_demo(db_path: Path, out: TextIO | None = None, *, seed: int = 2020) -> i
             f"    ticket {b.ticket} (signed; no personal data in it).\n"
         )
         retry_at = _at(START, 22 * 60)
-        again = sched.book(
-            "online", "3328000000000000", now=retry_at, idempotency_key="web-3328000000000000"
-        )
+        again = sched.book("online", first_who, now=retry_at, idempotency_key=f"web-{first_who}")
         write(f"  The same request retried with its idempotency key: {again.label} again.\n")
         try:
-            sched.book("online", "3328000000000000", now=retry_at)
+            sched.book("online", first_who, now=retry_at)
         except AlreadyBooked as exc:
             write(f"  The same citizen registering a second time: refused ({exc.code}).\n")
+        try:
+            sched.book(
+                "online", "3328999999999999", now=retry_at, idempotency_key=f"web-{first_who}"
+            )
+        except IdempotencyConflict as exc:
+            write(
+                f"  Another citizen sending that key: refused ({exc.code}); "
+                "nothing of the first booking shown.\n"
+            )
+        (found,) = sched.bookings_of(first_who, now=retry_at)
+        write(
+            f"  The citizen lost the ticket: found by ID, {found.label} on "
+            f"{found.day:%A %d %B %Y}.\n"
+        )
     probe_day = START + timedelta(days=1)
     try:
         sched.book("walk_in", now=_at(probe_day, 11 * 60 + 59))
