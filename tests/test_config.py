@@ -13,6 +13,7 @@ import queue_quota as qq
 from queue_quota import config
 from queue_quota.config import OfficeFileError, load_office, loads_office
 from queue_quota.demo import tegal_office
+from queue_quota.i18n import LANGUAGES, channel_text, describe
 from queue_quota.policies import OnlineQuota, WalkInQuota
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tegal.toml"
@@ -284,6 +285,48 @@ BROKEN = [
         'for type "walk_in"',
         id="key-of-other-type",
     ),
+    pytest.param(
+        "lead_days = 1",
+        'lead_days = 1\ntitel = "Prioritas"',
+        "policy[0].titel",
+        "did you mean 'title'",
+        id="title-typo",
+    ),
+    pytest.param(
+        "lead_days = 1",
+        "lead_days = 1\ntitle = 5",
+        "policy[0].title",
+        'table of texts by language such as { id = "Prioritas", en = "Priority" }, got 5',
+        id="title-type",
+    ),
+    pytest.param(
+        "lead_days = 1",
+        'lead_days = 1\ntitle = "  "',
+        "policy[0].title",
+        'expected a non-empty string or a table of texts by language such as { id = "Prioritas"',
+        id="title-blank",
+    ),
+    pytest.param(
+        "lead_days = 1",
+        "lead_days = 1\ntitle = {}",
+        "policy[0].title",
+        "got a table",
+        id="title-empty-table",
+    ),
+    pytest.param(
+        "closes = 12:00:00",
+        'closes = 12:00:00\ntitle = { ind = "Loket" }',
+        "policy[1].title.ind",
+        "unknown language (did you mean 'id'?); expected one of: id, en",
+        id="title-language",
+    ),
+    pytest.param(
+        "closes = 12:00:00",
+        'closes = 12:00:00\ntitle = { id = "Loket", en = 3 }',
+        "policy[1].title.en",
+        "expected the channel's name in this language (a non-empty string), got 3",
+        id="title-text",
+    ),
 ]
 
 
@@ -302,6 +345,74 @@ def test_each_mistake_names_file_and_key(
     assert err.key == key
     assert str(err).startswith(f"{path}: {key}: ")
     assert fragment in str(err)
+
+
+@pytest.mark.parametrize(("old", "new", "key", "fragment"), BROKEN)
+def test_each_mistake_is_described_in_indonesian_without_english(
+    write: Any, old: str, new: str, key: str, fragment: str
+) -> None:
+    """In Indonesian, a mistake names the file and the key, and shows no English reason."""
+    path = write(BASE.replace(old, new, 1))
+    with pytest.raises(OfficeFileError) as info:
+        load_office(path)
+    text = describe(info.value, "id")
+    where = f"Konfigurasi tidak valid: {path}: {key}: "
+    assert text.startswith(where)
+    assert fragment not in text.removeprefix(where)
+    assert info.value.reason not in text
+    assert str(info.value) in describe(info.value, "en")
+
+
+def test_common_mistakes_say_what_is_wrong_in_indonesian(write: Any, tmp_path: Path) -> None:
+    """Unknown keys (with "did you mean"), missing keys, bad numbers, a missing file and
+    invalid TOML are explained in Indonesian, not only located."""
+    cases = {
+        BASE.replace("lead_days = 1", "lead_day = 1"): (
+            'kunci tidak dikenal. Maksud Anda "lead_days"? Kunci yang dikenal: "capacity", '
+        ),
+        BASE.replace('id = "tegal-disdukcapil"\n', ""): "office.id: kunci ini wajib ada.",
+        BASE.replace("capacity = 40", "capacity = -4"): (
+            "policy[1].capacity: harus bilangan bulat 0 atau lebih, bukan -4."
+        ),
+        BASE.replace("capacity = 40", 'capacity = 40\ntitle = { en = "Counter", idn = "x" }'): (
+            'policy[1].title.idn: bahasa tidak dikenal. Maksud Anda "id"? Bahasa yang dikenal: '
+            '"id", "en".'
+        ),
+        BASE.replace("lead_days = 1", "lead_days = = 1"): "bukan TOML yang valid (baris 15,",
+    }
+    for text, expected in cases.items():
+        with pytest.raises(OfficeFileError) as info:
+            load_office(write(text))
+        assert expected in describe(info.value, "id")
+    with pytest.raises(OfficeFileError) as missing:
+        load_office(tmp_path / "nope.toml")
+    assert (
+        describe(missing.value, "id") == f"Berkas kantor {tmp_path / 'nope.toml'} tidak ditemukan."
+    )
+
+
+def test_title_as_one_text_or_per_language() -> None:
+    """title = "..." names the channel in every language; a table per language, and a
+    language left out falls back to the built-in name."""
+    text = BASE.replace("lead_days = 1", 'lead_days = 1\ntitle = "Prioritas"').replace(
+        "capacity = 40", 'capacity = 40\ntitle = { id = "Loket" }'
+    )
+    office = loads_office(text)
+    assert [channel_text(c, "id", office=office) for c in office.channels] == [
+        "Prioritas",
+        "Loket",
+    ]
+    assert [channel_text(c, "en", office=office) for c in office.channels] == [
+        "Prioritas",
+        "walk-in",
+    ]
+    both = loads_office(
+        BASE.replace(
+            "lead_days = 1", 'lead_days = 1\ntitle = { id = " Prioritas ", en = "Priority" }'
+        )
+    )
+    assert both.policies[0].title == {"id": "Prioritas", "en": "Priority"}  # type: ignore[attr-defined]
+    assert loads_office(BASE).policies[0].title is None  # type: ignore[attr-defined]
 
 
 def test_invalid_toml_names_line_and_column(write: Any) -> None:
@@ -448,3 +559,5 @@ def test_schema_is_draft_2020_12_and_lists_the_same_keys_as_the_loader() -> None
     assert set(table["properties"]["rules"]["items"]["properties"]) == config.RULE_KEYS
     assert set(defs["online"]["properties"]) == config.ONLINE_KEYS
     assert set(defs["walkIn"]["properties"]) == config.WALK_IN_KEYS
+    per_language = next(s for s in defs["title"]["oneOf"] if s.get("type") == "object")
+    assert tuple(per_language["properties"]) == LANGUAGES

@@ -1,16 +1,64 @@
 """Message catalogues of `queue_quota.i18n`: plain dictionaries, one per language.
 
-Keys are error codes (``"quota_exhausted"``, ...) or the names of the phrases the command
-line prints. Values are ``str.format`` templates with named fields. Every language has
-exactly the same keys (a test checks it). No ``gettext``, no compiled catalogues, no
-dependence on the operating system's locale.
+Keys are error codes (``"quota_exhausted"``, ...), message keys that errors carry in
+``details["message_key"]`` (``"configuration_error.past_day"``, ...), or the names of the
+phrases the command line prints. Values are ``str.format`` templates with named fields.
+Every language has exactly the same keys (a test checks it). No ``gettext``, no compiled
+catalogues, no dependence on the operating system's locale.
+
+**Plurals.** A count field may carry both forms after a colon, ``#`` standing for the
+number: ``"{count:# booking|# bookings} moved"`` gives ``"1 booking moved"`` and
+``"3 bookings moved"``; without ``#`` only the word is written (``"{limit:it|them}"``).
+The values are `Template` strings, whose ``format`` understands this, so
+``CATALOGUES[lang][key].format(count=3)`` works as usual.
 """
 
 from __future__ import annotations
 
-from typing import Final
+import string
+from collections.abc import Sequence
+from typing import Any, Final
 
-__all__ = ["CATALOGUES", "DAY_NAMES", "LANGUAGES", "MONTH_NAMES"]
+__all__ = [
+    "CATALOGUES",
+    "DAY_NAMES",
+    "LANGUAGES",
+    "MONTH_NAMES",
+    "Template",
+    "template_fields",
+]
+
+
+class _Formatter(string.Formatter):
+    """``str.format`` with plural forms: ``{n:# place|# places}``."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" in format_spec and isinstance(value, int) and not isinstance(value, bool):
+            one, _, other = format_spec.partition("|")
+            return (one if value == 1 else other).replace("#", str(value))
+        result: str = super().format_field(value, format_spec)
+        return result
+
+
+_FORMATTER: Final = _Formatter()
+
+
+class Template(str):
+    """A catalogue entry: a ``str`` whose ``format`` also chooses plural forms."""
+
+    __slots__ = ()
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        return _FORMATTER.vformat(str(self), args, kwargs)
+
+    def format_map(self, mapping: Any) -> str:
+        return _FORMATTER.vformat(str(self), (), mapping)
+
+
+def template_fields(template: str) -> Sequence[tuple[str, str]]:
+    """The named fields of a template, with their format specs, in order."""
+    return [(name, spec or "") for _, name, spec, _ in _FORMATTER.parse(template) if name]
+
 
 #: The languages with a catalogue, the first being the default.
 LANGUAGES: Final = ("id", "en")
@@ -82,6 +130,10 @@ _ID: Final[dict[str, str]] = {
         "Anda sudah memiliki {limit} nomor antrean aktif untuk {channel}. "
         "Batalkan nomor tersebut jika ingin mendaftar ulang."
     ),
+    "idempotency_conflict": (
+        "Kode permintaan ini sudah dipakai untuk permintaan lain. Tidak ada nomor antrean "
+        "yang dibuat; kirim permintaan baru dengan kode baru."
+    ),
     "booking_not_found": "Pendaftaran tidak ditemukan. Periksa kembali nomor tiket Anda.",
     "invalid_transition": (
         "Pendaftaran ini tidak dapat diproses: mungkin sudah dibatalkan, sudah check-in, "
@@ -94,8 +146,86 @@ _ID: Final[dict[str, str]] = {
     "invalid_transition.past_day": "Tanggal layanan pendaftaran ini ({day}) sudah lewat.",
     "invalid_transition.same_day": "Pendaftaran ini sudah untuk {day}.",
     "invalid_ticket": "Tiket tidak valid. Periksa kembali kode tiket Anda.",
-    "configuration_error": "Konfigurasi atau masukan tidak valid: {message}",
-    "unknown_channel": "Jenis layanan tidak dikenal: {message}",
+    "configuration_error": (
+        "Konfigurasi atau masukan tidak valid (rincian teknis hanya tersedia dalam bahasa Inggris)."
+    ),
+    "configuration_error.file": (
+        "Konfigurasi tidak valid: {source}: {key}: nilai ini tidak dapat dipakai (rincian "
+        "teknis hanya tersedia dalam bahasa Inggris)."
+    ),
+    "configuration_error.file_only": (
+        "Konfigurasi tidak valid: {source}: berkas ini tidak dapat dipakai (rincian teknis "
+        "hanya tersedia dalam bahasa Inggris)."
+    ),
+    "configuration_error.language": (
+        "Bahasa {lang} tidak tersedia; pilih salah satu dari: {languages}."
+    ),
+    "configuration_error.not_a_date": "Diperlukan sebuah tanggal.",
+    "configuration_error.month": "Bulan harus 1 sampai 12, bukan {month}.",
+    "configuration_error.past_day": (
+        "Hari yang sudah lewat tidak dapat ditutup ({day}; hari ini {today})."
+    ),
+    "configuration_error.day_not_ended": (
+        "{day} belum berakhir: ketidakhadiran belum dapat dicatat (hari ini {today})."
+    ),
+    "configuration_error.date_range": (
+        "Rentang tanggal tidak valid ({start} sampai {end}): tanggal akhir tidak boleh "
+        "sebelum tanggal awal, dan rentangnya paling lama {max_days} hari."
+    ),
+    "configuration_error.needs_citizen": "Layanan {channel} memerlukan NIK warga.",
+    "configuration_error.naive_now": "Waktu harus disertai zona waktu.",
+    "configuration_error.closure_reason": "Penutupan hari memerlukan alasan.",
+    "configuration_error.today_only": "{channel} hanya melayani hari ini.",
+    "configuration_error.needs_secret": (
+        "Penyimpanan permanen memerlukan kunci rahasia (minimal {min_bytes} bita): tiket "
+        "dan catatan warga harus tetap sah setelah aplikasi dijalankan ulang."
+    ),
+    "configuration_error.short_secret": "Kunci rahasia harus minimal {min_bytes} bita.",
+    "configuration_error.idempotency_key": (
+        "Kode permintaan harus berupa teks sepanjang 1 sampai {max_length} karakter."
+    ),
+    "unknown_channel": (
+        "Layanan {channel} tidak dikenal.{did_you_mean} Layanan yang tersedia: {channels}."
+    ),
+    "unknown_channel.plain": "Jenis layanan tidak dikenal.",
+    "did_you_mean": " Maksud Anda {suggestion}?",
+    "secret_mismatch": (
+        "Kunci rahasia tidak cocok dengan kunci yang dipakai untuk membuat basis data ini: "
+        "tiket dan catatan warga tidak akan dikenali. Gunakan kunci rahasia yang benar (lihat "
+        "panduan penggantian kunci)."
+    ),
+    # -- office files -------------------------------------------------------------------
+    "office_file.no_such_file": "Berkas kantor {source} tidak ditemukan.",
+    "office_file.unreadable": "Berkas kantor {source} tidak dapat dibaca.",
+    "office_file.not_utf8": "Berkas kantor {source} bukan teks UTF-8.",
+    "office_file.invalid_toml": (
+        "Berkas kantor {source} bukan TOML yang valid (baris {line}, kolom {column})."
+    ),
+    "office_file.unknown_key": (
+        "Konfigurasi tidak valid: {source}: {key}: kunci tidak dikenal.{did_you_mean} "
+        "Kunci yang dikenal: {allowed}."
+    ),
+    "office_file.missing_key": "Konfigurasi tidak valid: {source}: {key}: kunci ini wajib ada.",
+    "office_file.integer": (
+        "Konfigurasi tidak valid: {source}: {key}: harus bilangan bulat {minimum} atau lebih, "
+        "bukan {got}."
+    ),
+    "office_file.table": "Konfigurasi tidak valid: {source}: {key}: harus berupa tabel.",
+    "office_file.unknown_type": (
+        "Konfigurasi tidak valid: {source}: {key}: jenis kebijakan {got} tidak dikenal."
+        "{did_you_mean} Jenis yang dikenal: {allowed}."
+    ),
+    "office_file.duplicate": (
+        "Konfigurasi tidak valid: {source}: {key}: {got} sudah dipakai oleh {other}."
+    ),
+    "office_file.title": (
+        "Konfigurasi tidak valid: {source}: {key}: nama layanan harus berupa teks yang tidak "
+        "kosong atau tabel bahasa ({example}), bukan {got}."
+    ),
+    "office_file.title_language": (
+        "Konfigurasi tidak valid: {source}: {key}: bahasa tidak dikenal.{did_you_mean} "
+        "Bahasa yang dikenal: {allowed}."
+    ),
     "storage_error": ("Sistem antrean sedang mengalami gangguan. Silakan coba beberapa saat lagi."),
     # -- closure reasons and channels ---------------------------------------------------
     "reason.weekend": "akhir pekan",
@@ -164,8 +294,12 @@ _EN: Final[dict[str, str]] = {
     "outside_booking_window.no_day": "The chosen day is outside the booking period.",
     "outside_booking_window.range": "Please choose a day between {earliest} and {latest}.",
     "already_booked": (
-        "You already hold {limit} active queue number(s) for {channel}. "
-        "Cancel it first if you want to book again."
+        "You already hold {limit:# active queue number|# active queue numbers} for {channel}. "
+        "Cancel {limit:it|one} first if you want to book again."
+    ),
+    "idempotency_conflict": (
+        "This request's key was already used for a different request. No queue number was "
+        "given; send the new request with a new key."
     ),
     "booking_not_found": "No such booking. Please check your ticket number.",
     "invalid_transition": (
@@ -180,7 +314,54 @@ _EN: Final[dict[str, str]] = {
     "invalid_transition.same_day": "This booking is already for {day}.",
     "invalid_ticket": "This ticket is not valid. Please check the ticket code.",
     "configuration_error": "Invalid configuration or input: {message}",
-    "unknown_channel": "Unknown service: {message}",
+    "configuration_error.file": "Invalid configuration or input: {message}",
+    "configuration_error.file_only": "Invalid configuration or input: {message}",
+    "configuration_error.language": (
+        "No messages in the language {lang}; choose one of: {languages}."
+    ),
+    "configuration_error.not_a_date": "A date is needed here.",
+    "configuration_error.month": "The month must be 1 to 12, not {month}.",
+    "configuration_error.past_day": "A past day cannot be closed ({day}; today is {today}).",
+    "configuration_error.day_not_ended": (
+        "{day} has not ended: its no-shows cannot be marked yet (today is {today})."
+    ),
+    "configuration_error.date_range": (
+        "Invalid range of dates ({start} to {end}): the end may not be before the start, "
+        "and the range spans at most {max_days:# day|# days}."
+    ),
+    "configuration_error.needs_citizen": "The {channel} service needs the citizen's ID number.",
+    "configuration_error.naive_now": "The time must include a time zone.",
+    "configuration_error.closure_reason": "A closure needs a reason.",
+    "configuration_error.today_only": "{channel} serves today only.",
+    "configuration_error.needs_secret": (
+        "A persistent storage needs a secret (at least {min_bytes:# byte|# bytes}): tickets "
+        "and citizen records must stay valid across restarts."
+    ),
+    "configuration_error.short_secret": (
+        "The secret must be at least {min_bytes:# byte|# bytes} long."
+    ),
+    "configuration_error.idempotency_key": (
+        "A request key must be a text of 1 to {max_length:# character|# characters}."
+    ),
+    "unknown_channel": "Unknown service {channel}.{did_you_mean} Services: {channels}.",
+    "unknown_channel.plain": "Unknown service: {message}",
+    "did_you_mean": " Did you mean {suggestion}?",
+    "secret_mismatch": (
+        "The secret does not match the one this database was made with: tickets and "
+        "citizens would not be recognised. Use the right secret (see how to rotate a secret)."
+    ),
+    "office_file.no_such_file": "Invalid configuration or input: {message}",
+    "office_file.unreadable": "Invalid configuration or input: {message}",
+    "office_file.not_utf8": "Invalid configuration or input: {message}",
+    "office_file.invalid_toml": "Invalid configuration or input: {message}",
+    "office_file.unknown_key": "Invalid configuration or input: {message}",
+    "office_file.missing_key": "Invalid configuration or input: {message}",
+    "office_file.integer": "Invalid configuration or input: {message}",
+    "office_file.table": "Invalid configuration or input: {message}",
+    "office_file.unknown_type": "Invalid configuration or input: {message}",
+    "office_file.duplicate": "Invalid configuration or input: {message}",
+    "office_file.title": "Invalid configuration or input: {message}",
+    "office_file.title_language": "Invalid configuration or input: {message}",
     "storage_error": "The queue system is having trouble. Please try again in a moment.",
     "reason.weekend": "weekend",
     "reason.no capacity": "no places",
@@ -200,7 +381,10 @@ _EN: Final[dict[str, str]] = {
     "cli.checked_in": "Checked in: {label}, {day}.",
     "cli.closed": "The office is closed on {day} ({reason}).",
     "cli.closed.none": "No booking had to be moved.",
-    "cli.closed.moved": "{count} booking(s) moved. Notify these ticket holders:",
+    "cli.closed.moved": (
+        "{count:# booking|# bookings} moved. Notify {count:this ticket holder|these ticket "
+        "holders}:"
+    ),
     "cli.calendar.title": "Closed days of {office}, {month}",
     "cli.calendar.none": "No closed day.",
     "cli.calendar.openings": "Special openings: {days}",
@@ -222,4 +406,7 @@ _EN: Final[dict[str, str]] = {
 }
 
 #: language -> key -> template.
-CATALOGUES: Final[dict[str, dict[str, str]]] = {"id": _ID, "en": _EN}
+CATALOGUES: Final[dict[str, dict[str, str]]] = {
+    lang: {key: Template(text) for key, text in catalogue.items()}
+    for lang, catalogue in (("id", _ID), ("en", _EN))
+}

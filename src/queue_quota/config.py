@@ -27,12 +27,16 @@ see `schema`)::
     per_citizen = 1                         # or "unlimited"
     channel = "online"
     prefix = "A"
+    title = { id = "Pendaftaran online", en = "Online registration" }   # or one text
 
     [[policy]]
     type = "walk_in"
     capacity = 40
     opens = 07:30:00                        # TOML local times (or "07:30")
     closes = 12:00:00
+
+``title`` is the channel's name for readers (tickets, tables, messages): one text for
+every language, or a table of ``id``/``en`` texts.
 
 Weekdays in a capacity table are ``0`` (Monday) .. ``6`` (Sunday) or names (``"fri"``,
 ``"friday"``, ``"jumat"``). Dates are TOML dates or ``"YYYY-MM-DD"`` strings; table keys
@@ -62,7 +66,6 @@ when a file names a type that is not registered, and never imported otherwise::
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import json
 import os
@@ -78,6 +81,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule, rruleset, rrulestr
 
+from ._messages import LANGUAGES
+from ._suggest import closest, did_you_mean
 from ._weekmask import parse_weekmask
 from .calendar import WorkingCalendar
 from .capacity import CapacityCalendar
@@ -116,17 +121,19 @@ CALENDAR_KEYS: Final = frozenset(
 CAPACITY_KEYS: Final = frozenset({"default", "weekdays", "dates", "rules"})
 RULE_KEYS: Final = frozenset({"rrule", "capacity"})
 ONLINE_KEYS: Final = frozenset(
-    {"type", "capacity", "lead_days", "horizon_days", "per_citizen", "channel", "prefix"}
+    {"type", "capacity", "lead_days", "horizon_days", "per_citizen", "channel", "prefix", "title"}
 )
 WALK_IN_KEYS: Final = frozenset(
-    {"type", "capacity", "opens", "closes", "channel", "prefix", "per_citizen"}
+    {"type", "capacity", "opens", "closes", "channel", "prefix", "per_citizen", "title"}
 )
 
 _TYPE_NAME: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _BARE_KEY: Final = re.compile(r"^[A-Za-z0-9_-]+$")
 _ISO_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_TIME: Final = re.compile(r"^\d{2}:\d{2}(:\d{2})?$")
+_TOML_WHERE: Final = re.compile(r"at line (\d+), column (\d+)")
 _UNLIMITED: Final = "unlimited"
+_TITLE_EXAMPLE: Final = '{ id = "Prioritas", en = "Priority" }'
 _RRULE_START: Final = datetime(1970, 1, 1)
 _WEEKDAY_NAMES: Final = {
     name: i
@@ -153,12 +160,26 @@ class OfficeFileError(ConfigurationError):
         key: The dotted key path, e.g. ``"policy[1].capacity.weekdays.7"``; ``None`` for
             a mistake about the whole file (missing, unreadable, invalid TOML).
         reason: What is wrong, without the file and key.
+
+    ``details`` holds ``source`` and ``key``, and for the common mistakes a
+    ``message_key`` with its fields, so that `queue_quota.i18n.describe` can say what is
+    wrong in Indonesian too.
     """
 
-    def __init__(self, source: str, key: str | None, reason: str) -> None:
+    def __init__(
+        self,
+        source: str,
+        key: str | None,
+        reason: str,
+        *,
+        message_key: str | None = None,
+        **fields: Any,
+    ) -> None:
         where = f"{source}: {key}" if key else source
         super().__init__(f"{where}: {reason}")
         self.details.update(source=source, key=key)
+        if message_key is not None:
+            self.details.update(fields, message_key=message_key)
         self.source = source
         self.key = key
         self.reason = reason
@@ -273,6 +294,17 @@ def _show(value: object) -> str:
     return type(value).__name__
 
 
+def _got(value: object) -> str:
+    """A value as written in TOML, in no language (the ``got`` field of message keys)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[...]"
+    if isinstance(value, dict):
+        return "{...}"
+    return _show(value)
+
+
 def _join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
@@ -290,12 +322,16 @@ class _Reader:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def fail(self, key: str | None, reason: str) -> OfficeFileError:
-        return OfficeFileError(self.source, key, reason)
+    def fail(
+        self, key: str | None, reason: str, message_key: str | None = None, **fields: Any
+    ) -> OfficeFileError:
+        if message_key is not None:
+            message_key = f"office_file.{message_key}"
+        return OfficeFileError(self.source, key, reason, message_key=message_key, **fields)
 
     def table(self, value: object, key: str) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self.fail(key, f"expected a table, got {_show(value)}")
+            raise self.fail(key, f"expected a table, got {_show(value)}", "table")
         return value
 
     def keys(
@@ -309,15 +345,17 @@ class _Reader:
     ) -> None:
         for name in table:
             if name not in allowed:
-                close = difflib.get_close_matches(name, list(allowed), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise self.fail(
                     _join(key, name),
-                    f"unknown key{what}{hint}; expected one of: {_one_of(allowed)}",
+                    f"unknown key{what}{did_you_mean(name, allowed)}; "
+                    f"expected one of: {_one_of(allowed)}",
+                    "unknown_key",
+                    suggestion=closest(name, allowed),
+                    allowed=frozenset(allowed),
                 )
         for name in sorted(required):
             if name not in table:
-                raise self.fail(_join(key, name), "missing (this key is required)")
+                raise self.fail(_join(key, name), "missing (this key is required)", "missing_key")
 
     def string(self, value: object, key: str, what: str = "a string") -> str:
         if not isinstance(value, str) or not value.strip():
@@ -326,7 +364,13 @@ class _Reader:
 
     def integer(self, value: object, key: str, *, minimum: int = 0) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.fail(key, f"expected an integer >= {minimum}, got {_show(value)}")
+            raise self.fail(
+                key,
+                f"expected an integer >= {minimum}, got {_show(value)}",
+                "integer",
+                minimum=minimum,
+                got=_got(value),
+            )
         return value
 
     def day(self, value: object, key: str) -> date:
@@ -559,8 +603,48 @@ def _per_citizen(r: _Reader, value: object, key: str) -> int | None:
     return value
 
 
+def _title(r: _Reader, value: object, key: str) -> str | dict[str, str]:
+    """A channel's display name: one text, or a table of texts by language."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if not isinstance(value, dict) or not value:
+        raise r.fail(
+            key,
+            f"expected a non-empty string or a table of texts by language such as "
+            f"{_TITLE_EXAMPLE}, got {_show(value)}",
+            "title",
+            example=_TITLE_EXAMPLE,
+            got=_got(value),
+        )
+    out: dict[str, str] = {}
+    for lang, text in value.items():
+        where = _join(key, lang)
+        if lang not in LANGUAGES:
+            raise r.fail(
+                where,
+                f"unknown language{did_you_mean(lang, LANGUAGES)}; expected one of: "
+                f"{', '.join(LANGUAGES)}",
+                "title_language",
+                suggestion=closest(lang, LANGUAGES),
+                allowed=LANGUAGES,
+            )
+        if not isinstance(text, str) or not text.strip():
+            raise r.fail(
+                where,
+                f"expected the channel's name in this language (a non-empty string), "
+                f"got {_show(text)}",
+                "title",
+                example=_TITLE_EXAMPLE,
+                got=_got(text),
+            )
+        out[lang] = text.strip()
+    return out
+
+
 def _channel_and_prefix(r: _Reader, table: Mapping[str, Any], key: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if "title" in table:
+        out["title"] = _title(r, table["title"], _join(key, "title"))
     checks = (("channel", validate_policy.channel_name), ("prefix", validate_policy.prefix))
     for name, check in checks:
         if name in table:
@@ -677,12 +761,15 @@ def _policy(r: _Reader, value: object, key: str) -> QuotaPolicy:
         raise r.fail(type_key, str(exc)) from None
     if factory is None:
         known = policy_types()
-        close = difflib.get_close_matches(type_name, known, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise r.fail(
             type_key,
-            f"unknown policy type {_show(type_name)}{hint}; expected one of: {', '.join(known)} "
+            f"unknown policy type {_show(type_name)}{did_you_mean(type_name, known)}; "
+            f"expected one of: {', '.join(known)} "
             "(register others with queue_quota.config.register_policy_type)",
+            "unknown_type",
+            got=_got(type_name),
+            suggestion=closest(type_name, known),
+            allowed=known,
         )
     return _custom(r, type_name, factory, table, key)
 
@@ -730,6 +817,9 @@ def office_from_dict(data: Mapping[str, Any], *, source: str = "<dict>") -> Offi
                     _join(key, attr),
                     f"expected a {attr} of its own: {_show(name)} is already the {attr} of "
                     f"policy[{seen[name]}]",
+                    "duplicate",
+                    got=_got(name),
+                    other=f"policy[{seen[name]}]",
                 )
             seen[name] = i
         policies.append(policy)
@@ -754,7 +844,15 @@ def loads_office(text: str, *, source: str = "<string>") -> Office:
     try:
         data = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
-        raise OfficeFileError(source, None, f"invalid TOML: {exc}") from None
+        where = _TOML_WHERE.search(str(exc))
+        raise OfficeFileError(
+            source,
+            None,
+            f"invalid TOML: {exc}",
+            message_key="office_file.invalid_toml" if where else None,
+            line=int(where[1]) if where else None,
+            column=int(where[2]) if where else None,
+        ) from None
     return office_from_dict(data, source=source)
 
 
@@ -777,18 +875,31 @@ def load_office(path: str | os.PathLike[str]) -> Office:
     try:
         raw = Path(source).read_bytes()
     except FileNotFoundError:
-        raise OfficeFileError(source, None, "no such file") from None
+        raise OfficeFileError(
+            source, None, "no such file", message_key="office_file.no_such_file"
+        ) from None
     except IsADirectoryError:
-        raise OfficeFileError(source, None, "is a directory, not an office file") from None
+        raise OfficeFileError(
+            source,
+            None,
+            "is a directory, not an office file",
+            message_key="office_file.unreadable",
+        ) from None
     except OSError as exc:
         raise OfficeFileError(
-            source, None, f"cannot read the file ({exc.strerror or exc})"
+            source,
+            None,
+            f"cannot read the file ({exc.strerror or exc})",
+            message_key="office_file.unreadable",
         ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise OfficeFileError(
-            source, None, f"expected UTF-8 text, got a byte that is not UTF-8 at offset {exc.start}"
+            source,
+            None,
+            f"expected UTF-8 text, got a byte that is not UTF-8 at offset {exc.start}",
+            message_key="office_file.not_utf8",
         ) from None
     return loads_office(text, source=source)
 

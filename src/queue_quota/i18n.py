@@ -12,9 +12,15 @@ as readers write them::
     >>> format_date(date(2020, 6, 8), "en")
     'Monday, 8 June 2020'
 
-The catalogues are plain dictionaries keyed by error code (``queue_quota._messages``):
-nothing to compile, and nothing depends on the operating system's locale. An error whose
-code has no entry of its own is described by its nearest ancestor's entry.
+The catalogues are plain dictionaries keyed by error code or message key
+(``queue_quota._messages``): nothing to compile, and nothing depends on the operating
+system's locale. An error whose code has no entry of its own is described by its nearest
+ancestor's entry. Every message is in one language only: an error's English ``message``
+never appears in another language's text.
+
+Channels are named by their policies' ``title`` when the office is given
+(``describe(err, "id", office=office)``, ``ticket_text(booking, "id", office=office)``,
+``channel_text("priority", "id", office=office)``), else by their built-in names.
 
 Holiday names are not translated here: they come from the office's calendar, in the
 language the calendar was built with.
@@ -22,22 +28,15 @@ language the calendar was built with.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, time
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ._messages import CATALOGUES, DAY_NAMES, LANGUAGES, MONTH_NAMES
-from .errors import (
-    AlreadyBooked,
-    ConfigurationError,
-    DayClosed,
-    InvalidTransition,
-    OutsideBookingWindow,
-    OutsideServiceHours,
-    QueueQuotaError,
-    QuotaExhausted,
-)
+from .errors import ConfigurationError, QueueQuotaError
 from .models import Booking, BookingStatus
+
+if TYPE_CHECKING:
+    from .office import Office
 
 __all__ = [
     "LANGUAGES",
@@ -49,6 +48,7 @@ __all__ = [
     "format_time",
     "normalize_language",
     "reason_text",
+    "text",
     "ticket_text",
 ]
 
@@ -69,10 +69,28 @@ def normalize_language(lang: str) -> str:
         code = _ALIASES.get(code, code)
         if code in CATALOGUES:
             return code
-    raise ConfigurationError(f"language must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    raise ConfigurationError(
+        f"language must be one of {', '.join(LANGUAGES)}, got {lang!r}",
+        message_key="configuration_error.language",
+        lang=repr(lang),
+        languages=LANGUAGES,
+    )
 
 
-def _text(lang: str, key: str, **fields: object) -> str:
+def text(key: str, lang: str = "id", /, **fields: object) -> str:
+    """The catalogue's phrase ``key`` in ``lang``, with its fields filled in.
+
+    Counts choose their plural form (``text("cli.closed.moved", "en", count=1)`` gives
+    ``"1 booking moved. ..."``).
+
+    Raises:
+        ConfigurationError: An unknown language.
+        KeyError: No such phrase, or a field missing.
+    """
+    return CATALOGUES[normalize_language(lang)][key].format(**fields)
+
+
+def _text(lang: str, key: str, /, **fields: object) -> str:
     return CATALOGUES[lang][key].format(**fields)
 
 
@@ -88,7 +106,9 @@ def format_date(d: date, lang: str = "id") -> str:
     """
     code = normalize_language(lang)
     if not isinstance(d, date):
-        raise ConfigurationError(f"expected a date, got {d!r}")
+        raise ConfigurationError(
+            f"expected a date, got {d!r}", message_key="configuration_error.not_a_date"
+        )
     return f"{DAY_NAMES[code][d.weekday()]}, {d.day} {MONTH_NAMES[code][d.month - 1]} {d.year}"
 
 
@@ -99,8 +119,12 @@ def format_month(year: int, month: int, lang: str = "id") -> str:
         ConfigurationError: ``month`` outside 1..12, or an unknown language.
     """
     code = normalize_language(lang)
-    if not 1 <= month <= 12:
-        raise ConfigurationError(f"month must be 1..12, got {month!r}")
+    if not isinstance(month, int) or not 1 <= month <= 12:
+        raise ConfigurationError(
+            f"month must be 1..12, got {month!r}",
+            message_key="configuration_error.month",
+            month=repr(month),
+        )
     return f"{MONTH_NAMES[code][month - 1]} {year}"
 
 
@@ -114,8 +138,8 @@ def format_time(t: object, lang: str = "id") -> str:
     if not isinstance(t, time):
         return str(t)
     sep = "." if code == "id" else ":"
-    text = f"{t.hour:02d}{sep}{t.minute:02d}"
-    return f"{text}{sep}{t.second:02d}" if t.second else text
+    out = f"{t.hour:02d}{sep}{t.minute:02d}"
+    return f"{out}{sep}{t.second:02d}" if t.second else out
 
 
 def reason_text(reason: str, lang: str = "id") -> str:
@@ -127,14 +151,20 @@ def reason_text(reason: str, lang: str = "id") -> str:
     return CATALOGUES[code].get(f"reason.{reason}", reason)
 
 
-def channel_text(channel: str | None, lang: str = "id") -> str:
+def channel_text(channel: str | None, lang: str = "id", *, office: Office | None = None) -> str:
     """A channel's name for readers: ``"online"`` becomes ``"pendaftaran online"``.
 
-    Channels without an entry in the catalogue are shown by their name.
+    With ``office``, a channel whose policy has a ``title`` is named by it (see
+    `channel_title`). Channels without a title or an entry in the catalogue are shown by
+    their name.
     """
     code = normalize_language(lang)
     if not channel:
         return ""
+    if office is not None:
+        for policy in office.policies:
+            if policy.channel == channel:
+                return channel_title(policy, code)
     return CATALOGUES[code].get(f"channel.{channel}", channel)
 
 
@@ -146,162 +176,28 @@ def channel_title(policy: object, lang: str = "id") -> str:
     code = normalize_language(lang)
     title = getattr(policy, "title", None)
     if isinstance(title, dict):
-        text = title.get(code) or title.get("*")
-        if text:
-            return str(text)
+        found = title.get(code) or title.get("*")
+        if found:
+            return str(found)
     return channel_text(getattr(policy, "channel", None), code)
 
 
-def _squash(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _options(lang: str, options: list[str]) -> str:
-    if len(options) <= 1:
-        return "".join(options)
-    return f"{', '.join(options[:-1])}, {_text(lang, 'or')} {options[-1]}"
-
-
-def _alternative(lang: str, channel: str, day: date) -> str:
-    when = format_date(day, lang)
-    key = f"alternative.{channel}"
-    if key in CATALOGUES[lang]:
-        return _text(lang, key, day=when)
-    return _text(lang, "alternative.other", channel=channel, day=when)
-
-
-def _quota_exhausted(err: QueueQuotaError, lang: str, today: date | None) -> str:
-    assert isinstance(err, QuotaExhausted)
-    channel = channel_text(err.channel, lang)
-    same_day = err.day is not None and err.day == today
-    if same_day:
-        head = _text(lang, "quota_exhausted.today")
-    elif err.day is not None:
-        head = _text(lang, "quota_exhausted.day", channel=channel, day=format_date(err.day, lang))
-    else:
-        head = _text(lang, "quota_exhausted.window", channel=channel)
-    options: list[str] = []
-    if err.next_available is not None:
-        key = "quota_exhausted.come_back" if same_day else "quota_exhausted.other_day"
-        options.append(_text(lang, key, day=format_date(err.next_available, lang)))
-    for other, day in sorted(err.alternatives.items(), key=lambda item: (item[1], item[0])):
-        options.append(_alternative(lang, other, day))
-    if options:
-        tail = _text(lang, "suggest", options=_options(lang, options))
-    else:
-        tail = _text(lang, "quota_exhausted.none")
-    return _squash(f"{head} {tail}")
-
-
-def _day_closed(err: QueueQuotaError, lang: str, today: date | None) -> str:
-    assert isinstance(err, DayClosed)
-    if err.day is None:
-        head = _text(lang, "day_closed.no_day")
-    elif err.reason:
-        head = _text(
-            lang, "day_closed", day=format_date(err.day, lang), reason=reason_text(err.reason, lang)
-        )
-    else:
-        head = _text(lang, "day_closed.no_reason", day=format_date(err.day, lang))
-    if err.next_available is None:
-        return head
-    return f"{head} {_text(lang, 'day_closed.next', day=format_date(err.next_available, lang))}"
-
-
-def _outside_service_hours(err: QueueQuotaError, lang: str, today: date | None) -> str:
-    assert isinstance(err, OutsideServiceHours)
-    opens = format_time(err.opens, lang)
-    head = _text(
-        lang,
-        "outside_service_hours",
-        channel=channel_text(err.channel or "walk_in", lang),
-        opens=opens,
-        closes=format_time(err.closes, lang),
-    )
-    head = head[0].upper() + head[1:]
-    nxt = err.next_available
-    if nxt is None:
-        return head
-    if nxt == today:
-        return f"{head} {_text(lang, 'outside_service_hours.today', opens=opens)}"
-    tail = _text(lang, "outside_service_hours.next", day=format_date(nxt, lang), opens=opens)
-    return f"{head} {tail}"
-
-
-def _outside_booking_window(err: QueueQuotaError, lang: str, today: date | None) -> str:
-    assert isinstance(err, OutsideBookingWindow)
-    if err.day is None:
-        head = _text(lang, "outside_booking_window.no_day")
-    else:
-        head = _text(lang, "outside_booking_window", day=format_date(err.day, lang))
-    if err.earliest is None or err.latest is None:
-        return head
-    tail = _text(
-        lang,
-        "outside_booking_window.range",
-        earliest=format_date(err.earliest, lang),
-        latest=format_date(err.latest, lang),
-    )
-    return f"{head} {tail}"
-
-
-def _already_booked(err: QueueQuotaError, lang: str, today: date | None) -> str:
-    assert isinstance(err, AlreadyBooked)
-    return _squash(
-        _text(lang, "already_booked", limit=err.limit, channel=channel_text(err.channel, lang))
-    )
-
-
-def _invalid_transition(err: QueueQuotaError, lang: str, today: date | None) -> str:
-    assert isinstance(err, InvalidTransition)
-    key: str | None = None
-    if err.reason == "not_booked" and err.status in ("cancelled", "checked_in", "no_show"):
-        key = f"invalid_transition.{err.status}"
-    elif err.reason in ("not_today", "past_day", "same_day") and err.day is not None:
-        key = f"invalid_transition.{err.reason}"
-    if key is None:
-        return _text(lang, "invalid_transition")
-    day = None if err.day is None else format_date(err.day, lang)
-    return _text(lang, key, day=day)
-
-
-def _with_message(code: str) -> Callable[[QueueQuotaError, str, date | None], str]:
-    def render(err: QueueQuotaError, lang: str, today: date | None) -> str:
-        return _text(lang, code, message=err.message)
-
-    return render
-
-
-def _plain(code: str) -> Callable[[QueueQuotaError, str, date | None], str]:
-    def render(err: QueueQuotaError, lang: str, today: date | None) -> str:
-        return _text(lang, code)
-
-    return render
-
-
-_RENDERERS: Final[dict[str, Callable[[QueueQuotaError, str, date | None], str]]] = {
-    "queue_quota_error": _plain("queue_quota_error"),
-    "refused": _plain("refused"),
-    "quota_exhausted": _quota_exhausted,
-    "day_closed": _day_closed,
-    "outside_service_hours": _outside_service_hours,
-    "outside_booking_window": _outside_booking_window,
-    "already_booked": _already_booked,
-    "booking_not_found": _plain("booking_not_found"),
-    "invalid_transition": _invalid_transition,
-    "invalid_ticket": _plain("invalid_ticket"),
-    "configuration_error": _with_message("configuration_error"),
-    "unknown_channel": _with_message("unknown_channel"),
-    "storage_error": _plain("storage_error"),
-}
-
-
-def describe(error: QueueQuotaError, lang: str = "id", *, today: date | None = None) -> str:
-    """The message a citizen should read for ``error``, in ``lang``.
+def describe(
+    error: QueueQuotaError,
+    lang: str = "id",
+    *,
+    today: date | None = None,
+    office: Office | None = None,
+) -> str:
+    """The message a citizen should read for ``error``, wholly in ``lang``.
 
     Refusals say what to do next, with every date the error carries written out
-    (``"Senin, 8 Juni 2020"``). Configuration errors keep their technical message (they
-    are read by operators); storage errors never show driver details.
+    (``"Senin, 8 Juni 2020"``). An error that carries a message key
+    (``details["message_key"]``, see [Errors](errors.md)) is written from that key and
+    its fields; any other is described by its class. A message never mixes languages:
+    the technical English text of a configuration error is shown in English only (in
+    Indonesian a translated summary says that the details are in English, with the file
+    and key of an office-file mistake). Storage errors never show driver details.
 
     Args:
         error: Any `QueueQuotaError`; an error of a class unknown to the catalogue is
@@ -309,6 +205,8 @@ def describe(error: QueueQuotaError, lang: str = "id", *, today: date | None = N
         lang: ``"id"`` (default) or ``"en"``.
         today: The office's local date, if known: a refusal about today then says
             "today" (``"Kuota hari ini sudah penuh."``) instead of the date.
+        office: The `Office` the error comes from, if known: channels are then named by
+            their policies' ``title`` (``"Prioritas"``) instead of their built-in names.
 
     Raises:
         ConfigurationError: An unknown language.
@@ -317,20 +215,19 @@ def describe(error: QueueQuotaError, lang: str = "id", *, today: date | None = N
     code = normalize_language(lang)
     if not isinstance(error, QueueQuotaError):
         raise TypeError(f"describe() needs a QueueQuotaError, got {type(error).__name__}")
-    for cls in type(error).__mro__:
-        if isinstance(cls, type) and issubclass(cls, QueueQuotaError):
-            renderer = _RENDERERS.get(cls.code)
-            if renderer is not None:
-                return renderer(error, code, today)
-    return _text(code, "queue_quota_error")  # pragma: no cover - the root is always found
+    from ._describe import render  # the renderers use the formatters above
+
+    return render(error, code, today, office)
 
 
-def ticket_text(booking: Booking, lang: str = "id", *, show_id: bool = False) -> str:
+def ticket_text(
+    booking: Booking, lang: str = "id", *, show_id: bool = False, office: Office | None = None
+) -> str:
     """What is printed for the citizen: queue number, service, day and ticket.
 
     Never contains personal data (a booking holds none). With ``show_id``, the booking id
     is added (what ``queue-quota cancel`` takes); a status other than booked is shown.
-    Lines are aligned::
+    With ``office``, the service is named by its policy's ``title``. Lines are aligned::
 
         Nomor antrean : A-001
         Layanan       : pendaftaran online
@@ -340,7 +237,7 @@ def ticket_text(booking: Booking, lang: str = "id", *, show_id: bool = False) ->
     code = normalize_language(lang)
     rows = [
         (_text(code, "ticket.label"), booking.label),
-        (_text(code, "ticket.channel"), channel_text(booking.channel, code)),
+        (_text(code, "ticket.channel"), channel_text(booking.channel, code, office=office)),
         (_text(code, "ticket.day"), format_date(booking.day, code)),
         (_text(code, "ticket.ticket"), booking.ticket),
     ]

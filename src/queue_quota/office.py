@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from ._suggest import closest, did_you_mean
 from .calendar import WorkingCalendar
 from .errors import ConfigurationError, UnknownChannel
 from .policies.base import QuotaPolicy
@@ -98,6 +99,11 @@ class Office:
         for p in self.policies:
             if p.channel == channel:
                 return p
+        hint = did_you_mean(channel, self.channels)
         raise UnknownChannel(
-            f"office {self.id!r} has no channel {channel!r} (channels: {', '.join(self.channels)})"
+            f"office {self.id!r} has no channel {channel!r}{hint}; "
+            f"channels: {', '.join(self.channels)}",
+            channel=channel if isinstance(channel, str) else repr(channel),
+            channels=self.channels,
+            suggestion=closest(channel, self.channels),
         )
