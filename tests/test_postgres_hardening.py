@@ -303,11 +303,12 @@ def test_transitions_carry_reason_status_and_day(pg_storage: PostgresStorage) ->
         pg_storage.cancel(OFFICE, b.id, not_before=MON)
     assert (past.value.reason, past.value.status, past.value.day) == ("past_day", None, FRI)
     pg_storage.check_in(OFFICE, b.id, today=FRI)
-    for act in (
+    acts: list[Callable[[], Booking]] = [
         lambda: pg_storage.cancel(OFFICE, b.id, not_before=TODAY),
         lambda: pg_storage.check_in(OFFICE, b.id, today=FRI),
         lambda: pg_storage.move(OFFICE, b.id, [Slot(MON, 5)], prefix="A"),
-    ):
+    ]
+    for act in acts:
         with pytest.raises(InvalidTransition) as err:
             act()
         assert (err.value.reason, err.value.status, err.value.day) == (
