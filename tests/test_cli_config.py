@@ -370,3 +370,20 @@ def test_configuration_errors_speak_indonesian(
     assert r.code == 2
     words = set(r.err.lower().replace(":", " ").replace(";", " ").split())
     assert not words & {"the", "is", "does", "not", "must", "no", "give", "set", "exist"}, r.err
+
+
+def test_a_database_password_is_never_printed(run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A storage error that quotes the PostgreSQL URL shows *** for its password."""
+    from queue_quota.cli import _context
+    from queue_quota.errors import StorageError
+
+    def failing(url: str) -> None:
+        raise StorageError(f"cannot connect to {url}")
+
+    monkeypatch.setattr(_context, "from_url", failing)
+    monkeypatch.setattr(_context.importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setenv("QUEUE_QUOTA_SECRET", SECRET)
+    r = run("manifest", "2020-06-05", "--lang", "en", db="postgresql://clerk:hunter2@db/qq")
+    assert r.code == 2
+    assert "hunter2" not in r.err
+    assert "clerk:***@db" in r.err

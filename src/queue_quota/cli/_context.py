@@ -15,6 +15,7 @@ file is missing is exit status 2, since a new key would make its tickets invalid
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import importlib.util
 import os
@@ -23,6 +24,7 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Final, TextIO
+from urllib.parse import urlsplit
 
 from ..config import load_office
 from ..errors import SecretMismatch
@@ -86,7 +88,13 @@ class Context:
     def url(self) -> StorageURL:
         """The parsed ``--db``, else ``$QUEUE_QUOTA_DB``, else `DEFAULT_URL`."""
         if self._url is None:
-            self._url = parse_url(self._url_text())
+            text = self._url_text()
+            self._url = parse_url(text)
+            if self._url.kind == "postgresql":
+                with contextlib.suppress(ValueError):
+                    password = urlsplit(text.strip()).password
+                    if password:
+                        self._hidden.add(password)
         return self._url
 
     def _url_text(self) -> str:
@@ -201,7 +209,7 @@ class Context:
         if value.strip() == "-":
             value = self._read_citizen()
         if value.strip():
-            self._hidden.add(value.strip())
+            self._hidden.update({value.strip(), "".join(value.split()).upper()})
         return value
 
     def _read_citizen(self) -> str:
@@ -238,7 +246,8 @@ class Context:
         self.err.write(self.mask(message) + "\n")
 
     def mask(self, text: str) -> str:
-        """``text`` with every citizen ID and secret of this run replaced by ``***``."""
+        """``text`` with every citizen ID, secret and database password of this run
+        replaced by ``***``."""
         for hidden in sorted(self._hidden, key=len, reverse=True):
             text = text.replace(hidden, _MASK)
         return text
