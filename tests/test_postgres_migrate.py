@@ -59,7 +59,7 @@ def fetch(conninfo: str, query: sql.Composable, *params: Any) -> list[tuple[Any,
 
 def rows(conninfo: str, schema: str, table: str, order: str) -> list[tuple[Any, ...]]:
     """Every row of a table, as plain SQL sees it."""
-    q = sql.SQL("SELECT * FROM {}.{} ORDER BY " + order).format(  # type: ignore[arg-type]
+    q = sql.SQL("SELECT * FROM {}.{} ORDER BY " + order).format(
         sql.Identifier(schema), sql.Identifier(table)
     )
     return fetch(conninfo, q)
@@ -71,7 +71,7 @@ def old_schema(postgres_conninfo: str) -> Iterator[str]:
     name = unique_schema()
     script = GOLDEN.read_text(encoding="utf-8").replace(GOLDEN_SCHEMA, name)
     with psycopg.connect(postgres_conninfo, autocommit=True) as conn:
-        conn.execute(script.encode())  # type: ignore[call-overload]
+        conn.execute(script.encode())
     yield name
     drop_schema(postgres_conninfo, name)
 

@@ -709,6 +709,7 @@ class DroppingProxy:
         self._family = socket.AF_UNIX if host.startswith("/") else socket.AF_INET
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._trigger: bytes | None = None
+        self._times = 0
         self._lock = threading.Lock()
         self.tripped = threading.Event()
         self.conninfo = make_conninfo(
@@ -720,10 +721,11 @@ class DroppingProxy:
         )
         threading.Thread(target=self._accept, daemon=True).start()
 
-    def arm(self, trigger: bytes) -> None:
-        """Drop the reply to the next request containing ``trigger``."""
+    def arm(self, trigger: bytes, times: int = 1) -> None:
+        """Drop the replies to the next ``times`` requests containing ``trigger``."""
         with self._lock:
             self._trigger = trigger
+            self._times = times
 
     def close(self) -> None:
         """Stop accepting connections."""
@@ -746,7 +748,9 @@ class DroppingProxy:
             while data := client.recv(65536):
                 with self._lock:
                     if self._trigger is not None and self._trigger in data:
-                        self._trigger = None
+                        self._times -= 1
+                        if self._times <= 0:
+                            self._trigger = None
                         drop.set()
                 server.sendall(data)
         except OSError:
@@ -800,6 +804,24 @@ def test_lost_reply_to_reserve_does_not_duplicate(proxy: DroppingProxy, schema: 
         assert b.number == 1
         assert storage.booked_counts(OFFICE, "online", FRI, MON) == {FRI: 1}
         assert [x.id for x in storage.bookings_on(OFFICE, FRI)] == [b.id]
+    finally:
+        storage.close()
+
+
+def test_committed_booking_is_not_an_error_when_retries_run_out(
+    proxy: DroppingProxy, schema: str
+) -> None:
+    """The booking committed, and the replies to both attempts were lost (max_attempts=2):
+    the storage looks the booking up once more and returns it instead of an error."""
+    storage = storage_on(proxy.conninfo, schema, max_size=2, max_attempts=2)
+    try:
+        storage.migrate()
+        r = reservation([Slot(FRI, 5)], citizen="c1", booking_id="LOSTTWICE0000001")
+        proxy.arm(r.booking_id.encode(), times=2)  # the reserve and its retry
+        b = storage.reserve(r)
+        assert proxy.tripped.is_set()
+        assert (b.id, b.number, b.day) == (r.booking_id, 1, FRI)
+        assert storage.booked_counts(OFFICE, "online", FRI, MON) == {FRI: 1}
     finally:
         storage.close()
 
