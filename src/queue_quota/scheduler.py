@@ -15,15 +15,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import attrs
 
+from ._idempotency import citizen_refs, request_fingerprints, same_request
+from ._refusals import explain, first_with_room
 from .calendar import WorkingCalendar
 from .errors import (
     BookingNotFound,
     ConfigurationError,
-    DayClosed,
-    IdempotencyConflict,
     InvalidTransition,
-    OutsideBookingWindow,
-    QuotaExhausted,
     RefusalError,
     SecretMismatch,
 )
@@ -38,8 +36,6 @@ __all__ = ["Scheduler"]
 
 #: How far after a closed day `close_day` looks for room for the moved bookings.
 MOVE_HORIZON_DAYS = 366
-#: How far ahead a full walk-in day looks for the next day with room.
-WALK_IN_LOOKAHEAD_DAYS = 60
 _MAX_RANGE_DAYS = 3700
 _SLOT_CACHE_SIZE = 512
 
@@ -184,7 +180,7 @@ class Scheduler:
         if preferred_date is not None:
             _check_day("preferred_date", preferred_date)
         refs = self._refs(citizen_id)
-        fingerprints = self._request_fingerprints(channel, refs, preferred_date)
+        fingerprints = request_fingerprints(self._keys, channel, refs, preferred_date)
         try:
             booking = self._book(channel, refs, now, idempotency_key, preferred_date, fingerprints)
         except (RefusalError, ConfigurationError):
@@ -194,46 +190,15 @@ class Scheduler:
             if idempotency_key is not None:
                 existing = self._storage.find_by_key(self._office.id, idempotency_key)
                 if existing is not None:
-                    return self._same_request(existing, channel, refs, fingerprints)
+                    return same_request(existing, channel, refs, fingerprints)
             raise
         if idempotency_key is not None and booking.idempotency_key == idempotency_key:
             # Either this call's new booking, or the one the key was first used for.
-            return self._same_request(booking, channel, refs, fingerprints)
+            return same_request(booking, channel, refs, fingerprints)
         return booking
 
     def _refs(self, citizen_id: str | None) -> tuple[str, ...]:
-        """The citizen's refs, one per secret (``()`` for an anonymous request)."""
-        if citizen_id is None:
-            return ()
-        return tuple(s.citizen_ref(citizen_id) for s in self._keys.signers)
-
-    def _request_fingerprints(
-        self, channel: object, refs: tuple[str, ...], preferred_date: date | None
-    ) -> tuple[str, ...]:
-        """What binds an idempotency key to its request, once per secret (rotation)."""
-        out = []
-        for i, signer in enumerate(self._keys.signers):
-            ref = refs[i] if refs else None
-            out.append(signer.request_fingerprint((channel, ref, preferred_date, None, 1)))
-        return tuple(dict.fromkeys(out))
-
-    @staticmethod
-    def _same_request(
-        existing: Booking, channel: str, refs: tuple[str, ...], fingerprints: tuple[str, ...]
-    ) -> Booking:
-        """``existing`` if it was made by this request, else `IdempotencyConflict`."""
-        same = existing.channel == channel and (
-            existing.citizen_ref in refs if refs else existing.citizen_ref is None
-        )
-        if same and existing.request_fingerprint is not None:
-            same = existing.request_fingerprint in fingerprints
-        if not same:
-            raise IdempotencyConflict(
-                "the idempotency key was already used for a different request; "
-                "use a new key for a new request",
-                channel=channel,
-            )
-        return existing
+        return citizen_refs(self._keys, citizen_id)
 
     def _book(
         self,
@@ -281,7 +246,9 @@ class Scheduler:
                 )
             )
         except RefusalError as exc:
-            raise self._explain(policy, request, exc) from None
+            raise explain(
+                self._office, self._storage, self._effective_calendar(), policy, request, exc
+            ) from None
 
     def bookings_of(
         self, citizen_id: str, *, include_past: bool = False, now: datetime | None = None
@@ -345,7 +312,9 @@ class Scheduler:
                 prefix=policy.prefix,
             )
         except RefusalError as exc:
-            raise self._explain(policy, request, exc) from None
+            raise explain(
+                self._office, self._storage, self._effective_calendar(), policy, request, exc
+            ) from None
         if moved.previous_number is None:  # a storage that does not say where it came from
             moved = attrs.evolve(moved, previous_day=current.day, previous_number=current.number)
         return moved
@@ -554,7 +523,7 @@ class Scheduler:
         calendar = self._effective_calendar()
         # The window is the office calendar's, as in `book`; run-time closures close days.
         start, last = policy.booking_window(today, self._calendar)
-        return self._first_with_room(policy, calendar, start, last)
+        return first_with_room(self._storage, self._office.id, policy, calendar, start, last)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -579,6 +548,12 @@ class Scheduler:
             raise BookingNotFound("not a booking id or ticket")
         return booking_id
 
+    def _explain(
+        self, policy: QuotaPolicy, request: BookingRequest, exc: RefusalError
+    ) -> RefusalError:
+        calendar = self._effective_calendar()
+        return explain(self._office, self._storage, calendar, policy, request, exc)
+
     def _effective_calendar(self) -> WorkingCalendar:
         closures = self._storage.closures(self._office.id)
         return self._calendar.with_closures(closures) if closures else self._calendar
@@ -602,83 +577,3 @@ class Scheduler:
             cap = policy.capacity_on(d)
             if cap > 0:
                 yield Slot(d, cap)
-
-    def _first_with_room(
-        self, policy: QuotaPolicy, calendar: WorkingCalendar, start: date, last: date
-    ) -> date | None:
-        if last < start:
-            return None
-        end = last + timedelta(days=1)
-        counts = self._storage.booked_counts(self._office.id, policy.channel, start, end)
-        for d in calendar.working_days(start, end):
-            if counts.get(d, 0) < policy.capacity_on(d):
-                return d
-        return None
-
-    def _explain(
-        self, policy: QuotaPolicy, request: BookingRequest, exc: RefusalError
-    ) -> RefusalError:
-        """Turn a refusal into the one the citizen should see, with when to come back."""
-        calendar = self._effective_calendar()
-        if calendar is not self._calendar:
-            # A closure made at run time comes first in the order of refusals.
-            try:
-                policy.admit(request, calendar)
-            except OutsideBookingWindow:
-                pass  # the window was checked on the office calendar, as `book` does
-            except RefusalError as earlier:
-                return earlier
-        if not isinstance(exc, QuotaExhausted):
-            return exc
-        today = request.today
-        start, last = policy.booking_window(today, self._calendar)
-        closed_today = calendar.closure_reason(today)
-        if request.preferred_date is None and last <= today and closed_today is not None:
-            # A same-day channel on a closed day: closed, not full.
-            return DayClosed(
-                f"the office is closed today ({today}): {closed_today}",
-                day=today,
-                reason=closed_today,
-                next_available=calendar.next_working_day(today, inclusive=False),
-            )
-        anchor = request.preferred_date
-        if anchor is None:
-            if last <= today:  # a same-day channel: when to come back
-                nxt = self._first_with_room(
-                    policy,
-                    calendar,
-                    today + timedelta(days=1),
-                    today + timedelta(days=WALK_IN_LOOKAHEAD_DAYS),
-                )
-            else:
-                nxt = self._first_with_room(policy, calendar, start, last)
-        else:
-            nxt = self._first_with_room(
-                policy, calendar, anchor + timedelta(days=1), last
-            ) or self._first_with_room(policy, calendar, start, anchor - timedelta(days=1))
-        alternatives: dict[str, date] = {}
-        for other in self._office.policies:
-            if other.channel == policy.channel:
-                continue
-            probe = BookingRequest(channel=other.channel, now=request.now, today=today)
-            try:
-                other.admit(probe, calendar)
-            except RefusalError:
-                continue
-            o_start, o_last = other.booking_window(today, self._calendar)
-            day = self._first_with_room(other, calendar, o_start, o_last)
-            if day is not None:
-                alternatives[other.channel] = day
-        where = request.preferred_date or (today if last <= today else None)
-        message = (
-            f"no {policy.channel} place left on {where}"
-            if where
-            else f"no {policy.channel} place left in the booking window {start} .. {last}"
-        )
-        return QuotaExhausted(
-            message,
-            channel=policy.channel,
-            day=where,
-            next_available=nxt,
-            alternatives=alternatives,
-        )
