@@ -43,6 +43,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 import queue_quota as qq
 from queue_quota.i18n import describe
+from queue_quota.keys import secret_from_env
 from queue_quota.policies import OnlineQuota, WalkInQuota
 from queue_quota.storage import DEFAULT_URL, from_url
 
@@ -63,6 +64,7 @@ def queue_quota_settings(environ: Mapping[str, str]) -> dict[str, str]:
     return {
         "QUEUE_QUOTA_DB": environ.get(DB_ENV) or DEFAULT_URL,
         "QUEUE_QUOTA_SECRET": environ.get("QUEUE_QUOTA_SECRET", ""),
+        "QUEUE_QUOTA_OLD_SECRETS": environ.get("QUEUE_QUOTA_OLD_SECRETS", ""),
         "QUEUE_QUOTA_OFFICE": environ.get("QUEUE_QUOTA_OFFICE", ""),
         "QUEUE_QUOTA_STAFF_TOKEN": environ.get(STAFF_TOKEN_ENV, ""),
     }
@@ -125,8 +127,13 @@ def get_scheduler() -> qq.Scheduler:
         ConfigurationError: No secret, a bad database URL or office file.
         SecretMismatch: The database was made with another secret (a 500, until fixed).
     """
-    secret = settings.QUEUE_QUOTA_SECRET.encode()
-    if len(secret) < 16:
+    secret = secret_from_env(  # the current secret, then older ones while rotating
+        {
+            "QUEUE_QUOTA_SECRET": settings.QUEUE_QUOTA_SECRET,
+            "QUEUE_QUOTA_OLD_SECRETS": getattr(settings, "QUEUE_QUOTA_OLD_SECRETS", ""),
+        }
+    )
+    if secret is None:
         raise qq.ConfigurationError("set QUEUE_QUOTA_SECRET (at least 16 bytes)")
     if settings.QUEUE_QUOTA_OFFICE:
         from queue_quota.config import load_office

@@ -40,6 +40,7 @@ from pydantic import BaseModel, Field
 
 import queue_quota as qq
 from queue_quota.i18n import describe
+from queue_quota.keys import secret_from_env
 from queue_quota.policies import OnlineQuota, WalkInQuota
 from queue_quota.storage import DEFAULT_URL, from_url
 
@@ -113,8 +114,8 @@ def scheduler_from_env() -> qq.Scheduler:
         ConfigurationError: No secret, a bad database URL or office file.
         SecretMismatch: The database was made with another secret.
     """
-    secret = os.environ.get("QUEUE_QUOTA_SECRET", "")
-    if len(secret.encode()) < 16:
+    secret = secret_from_env()  # QUEUE_QUOTA_SECRET (+ QUEUE_QUOTA_OLD_SECRETS when rotating)
+    if secret is None:
         raise qq.ConfigurationError("set QUEUE_QUOTA_SECRET (at least 16 bytes)")
     office_file = os.environ.get("QUEUE_QUOTA_OFFICE")
     if office_file:
@@ -132,7 +133,7 @@ def scheduler_from_env() -> qq.Scheduler:
         )
     storage = from_url(os.environ.get(DB_ENV) or DEFAULT_URL)
     try:
-        return qq.Scheduler(office, storage, secret=secret.encode())
+        return qq.Scheduler(office, storage, secret=secret)
     except BaseException:
         storage.close()
         raise

@@ -272,6 +272,28 @@ def test_wrong_secret_is_exit_2_naming_the_variable(
         assert "another-secret" not in r.err
 
 
+def test_rotation_with_old_secrets(run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """QUEUE_QUOTA_OLD_SECRETS keeps old tickets valid; then the old secret alone is refused."""
+    monkeypatch.setenv("QUEUE_QUOTA_SECRET", SECRET)
+    ticket = run.book().ticket
+    monkeypatch.setenv("QUEUE_QUOTA_SECRET", "the-new-secret-of-enough-length")
+    monkeypatch.setenv("QUEUE_QUOTA_OLD_SECRETS", SECRET)
+    r = run("check-in", ticket, "--lang", "en", now="2020-06-05T08:00:00+07:00")
+    assert r.code == 0, r.err
+    again = run("book", "--channel", "online", "--citizen", "99")
+    assert again.code == 0, again.err
+    monkeypatch.delenv("QUEUE_QUOTA_OLD_SECRETS")
+    monkeypatch.setenv("QUEUE_QUOTA_SECRET", SECRET)
+    refused = run("manifest", "2020-06-05", "--lang", "en")
+    assert refused.code == 2
+    assert SECRET not in refused.err
+    monkeypatch.setenv("QUEUE_QUOTA_SECRET", "the-new-secret-of-enough-length")
+    monkeypatch.setenv("QUEUE_QUOTA_OLD_SECRETS", "short")
+    bad = run("manifest", "2020-06-05", "--lang", "en")
+    assert bad.code == 2
+    assert "short" not in bad.err
+
+
 def test_wrong_key_file_is_exit_2_naming_the_file(run: Runner) -> None:
     """A key file replaced by another key: exit 2 naming the key file."""
     ticket = run.book().ticket

@@ -27,7 +27,8 @@ from typing import Final, TextIO
 from urllib.parse import urlsplit
 
 from ..config import load_office
-from ..errors import SecretMismatch
+from ..errors import ConfigurationError, SecretMismatch
+from ..keys import secret_from_env
 from ..office import Office
 from ..scheduler import Scheduler
 from ..storage import DEFAULT_URL, Storage, StorageURL, from_url, parse_url
@@ -39,6 +40,7 @@ __all__ = ["ENV_DB", "ENV_OFFICE", "ENV_SECRET", "Context"]
 ENV_OFFICE: Final = "QUEUE_QUOTA_OFFICE"
 ENV_DB: Final = "QUEUE_QUOTA_DB"
 ENV_SECRET: Final = "QUEUE_QUOTA_SECRET"
+ENV_OLD_SECRETS: Final = "QUEUE_QUOTA_OLD_SECRETS"
 _MASK: Final = "***"
 
 
@@ -139,16 +141,18 @@ class Context:
         """Where the secret comes from: ``QUEUE_QUOTA_SECRET`` or the key file's path."""
         return self._secret_source
 
-    def secret(self) -> bytes:
-        """``$QUEUE_QUOTA_SECRET``, else the database's key file (created only together
-        with a new database), else a random secret for a memory database."""
-        env = os.environ.get(ENV_SECRET)
-        if env:
-            secret = env.encode("utf-8")
-            self._hidden.add(env)
-            if len(secret) < _keys.MIN_SECRET_BYTES:
-                raise CliError("err.short_secret", min=_keys.MIN_SECRET_BYTES)
-            return secret
+    def secret(self) -> bytes | list[bytes]:
+        """``$QUEUE_QUOTA_SECRET`` (with ``$QUEUE_QUOTA_OLD_SECRETS`` while rotating), else
+        the database's key file (created only together with a new database), else a random
+        secret for a memory database."""
+        raw = [os.environ.get(ENV_SECRET, ""), *os.environ.get(ENV_OLD_SECRETS, "").split(",")]
+        self._hidden.update(v.strip() for v in raw if v.strip())
+        try:
+            from_env = secret_from_env()
+        except ConfigurationError:
+            raise CliError("err.short_secret", min=_keys.MIN_SECRET_BYTES) from None
+        if from_env is not None:
+            return from_env
         url = self.url()
         if url.kind == "memory":
             return secrets.token_bytes(_keys.KEY_BYTES)
