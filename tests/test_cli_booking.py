@@ -179,6 +179,23 @@ def test_channel_titles_in_tickets(run: Runner, custom_types: None) -> None:
     assert " priority " not in table.out
 
 
+def test_channel_titles_in_refusals(run: Runner, custom_types: None) -> None:
+    """A refusal names the channel by its title too (the second booking of a citizen)."""
+    office = _office(
+        run, '[[policy]]\ntype = "priority"\nchannel = "priority"\nprefix = "P"\ncapacity = 5\n'
+    )
+    assert (
+        run("book", "--channel", "priority", "--citizen", "-", office=office, stdin=NIK).code == 0
+    )
+    again = run("book", "--channel", "priority", "--citizen", "-", office=office, stdin=NIK)
+    assert again.code == 1
+    assert "Prioritas" in again.err
+    en = run(
+        "book", "--channel", "priority", "--citizen", "-", "--lang", "en", office=office, stdin=NIK
+    )
+    assert "Priority" in en.err
+
+
 # -- bookings: a citizen who lost the ticket ------------------------------------------------------
 
 

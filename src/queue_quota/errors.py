@@ -27,7 +27,10 @@ an office file, raised before anything is written.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from .office import Office
 
 __all__ = [
     "AlreadyBooked",
@@ -61,16 +64,25 @@ class QueueQuotaError(Exception):
     def __str__(self) -> str:
         return self.message
 
-    def describe(self, lang: str = "id", *, today: date | None = None) -> str:
+    @property
+    def message_key(self) -> str | None:
+        """The catalogue key that `describe` writes this error from, if it has one."""
+        key = self.details.get("message_key")
+        return key if isinstance(key, str) else None
+
+    def describe(
+        self, lang: str = "id", *, today: date | None = None, office: Office | None = None
+    ) -> str:
         """The message a citizen should read, in ``lang`` (``"id"`` or ``"en"``).
 
         Same as `queue_quota.i18n.describe`: refusals say what to do next, with dates as
         their readers write them (``"Senin, 8 Juni 2020"``); ``today`` (the office's local
-        date) lets a refusal about today say "today".
+        date) lets a refusal about today say "today"; ``office`` names its channels by
+        their titles.
         """
         from .i18n import describe  # the catalogues are loaded only when needed
 
-        return describe(self, lang, today=today)
+        return describe(self, lang, today=today, office=office)
 
 
 class RefusalError(QueueQuotaError):

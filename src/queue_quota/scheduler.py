@@ -99,7 +99,9 @@ class Scheduler:
             if storage.persistent:
                 raise ConfigurationError(
                     "a persistent storage needs a secret (bytes, >= 16): tickets and citizen "
-                    "refs must stay valid across restarts"
+                    "refs must stay valid across restarts",
+                    message_key="configuration_error.needs_secret",
+                    min_bytes=16,
                 )
             secret = secrets.token_bytes(32)
         if clock is not None and not callable(clock):
@@ -176,7 +178,11 @@ class Scheduler:
         if idempotency_key is not None and (
             not isinstance(idempotency_key, str) or not 0 < len(idempotency_key) <= 200
         ):
-            raise ConfigurationError("idempotency_key must be a string of 1-200 characters")
+            raise ConfigurationError(
+                "idempotency_key must be a string of 1-200 characters",
+                message_key="configuration_error.idempotency_key",
+                max_length=200,
+            )
         if preferred_date is not None:
             _check_day("preferred_date", preferred_date)
         refs = self._refs(citizen_id)
@@ -214,7 +220,11 @@ class Scheduler:
         if refs:
             citizen_ref: str | None = refs[0]
         elif policy.requires_citizen:
-            raise ConfigurationError(f"channel {channel!r} needs a citizen_id")
+            raise ConfigurationError(
+                f"channel {channel!r} needs a citizen_id",
+                message_key="configuration_error.needs_citizen",
+                channel=channel,
+            )
         else:
             citizen_ref = None
         local = self._calendar.local_time(at)
@@ -387,11 +397,19 @@ class Scheduler:
         """
         _check_day("day", day)
         if not isinstance(reason, str) or not reason.strip():
-            raise ConfigurationError("a closure needs a reason (non-empty text)")
+            raise ConfigurationError(
+                "a closure needs a reason (non-empty text)",
+                message_key="configuration_error.closure_reason",
+            )
         at = self._now(now)
         today = self._calendar.local_date(at)
         if day < today:
-            raise ConfigurationError(f"cannot close a past day ({day}; today is {today})")
+            raise ConfigurationError(
+                f"cannot close a past day ({day}; today is {today})",
+                message_key="configuration_error.past_day",
+                day=day,
+                today=today,
+            )
         calendar = self._effective_calendar().with_closures({day: reason})
         days = tuple(
             calendar.working_days(
@@ -432,7 +450,10 @@ class Scheduler:
         today = self.today(now=now)
         if day >= today:
             raise ConfigurationError(
-                f"the day has not ended: cannot mark no-shows of {day} (today is {today})"
+                f"the day has not ended: cannot mark no-shows of {day} (today is {today})",
+                message_key="configuration_error.day_not_ended",
+                day=day,
+                today=today,
             )
         marked = self._storage.mark_no_shows(self._office.id, day)
         return sorted(marked, key=lambda b: (self._order.get(b.channel, 1 << 30), b.number))
@@ -452,7 +473,11 @@ class Scheduler:
         _check_day("end", end)
         if end < start or (end - start).days > _MAX_RANGE_DAYS:
             raise ConfigurationError(
-                f"need start <= end and at most {_MAX_RANGE_DAYS} days, got {start} .. {end}"
+                f"need start <= end and at most {_MAX_RANGE_DAYS} days, got {start} .. {end}",
+                message_key="configuration_error.date_range",
+                start=start,
+                end=end,
+                max_days=_MAX_RANGE_DAYS,
             )
         at = self._now(now)
         calendar = self._effective_calendar()
@@ -530,9 +555,15 @@ class Scheduler:
     def _now(self, now: datetime | None) -> datetime:
         at = self._clock() if now is None else now
         if not isinstance(at, datetime):
-            raise ConfigurationError(f"now must be an aware datetime, got {at!r}")
+            raise ConfigurationError(
+                f"now must be an aware datetime, got {at!r}",
+                message_key="configuration_error.naive_now",
+            )
         if at.tzinfo is None or at.utcoffset() is None:
-            raise ConfigurationError("now must be an aware datetime (naive datetimes are refused)")
+            raise ConfigurationError(
+                "now must be an aware datetime (naive datetimes are refused)",
+                message_key="configuration_error.naive_now",
+            )
         return at
 
     def _resolve(self, ticket_or_id: object) -> str:

@@ -104,7 +104,11 @@ class TicketSigner:
 
     def __init__(self, secret: bytes, office_id: str) -> None:
         if not isinstance(secret, bytes | bytearray) or len(secret) < _MIN_SECRET:
-            raise ConfigurationError(f"secret must be bytes of length >= {_MIN_SECRET}")
+            raise ConfigurationError(
+                f"secret must be bytes of length >= {_MIN_SECRET}",
+                message_key="configuration_error.short_secret",
+                min_bytes=_MIN_SECRET,
+            )
         # Separate keys per purpose, so a citizen ref can never be replayed as a tag.
         self._ticket_key = hmac.new(bytes(secret), b"queue_quota/ticket", hashlib.sha256).digest()
         self._citizen_key = hmac.new(bytes(secret), b"queue_quota/citizen", hashlib.sha256).digest()

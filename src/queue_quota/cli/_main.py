@@ -22,6 +22,7 @@ from ..errors import (
     SecretMismatch,
     StorageError,
 )
+from ..office import Office
 from . import _format as fmt
 from ._context import Context
 from ._parser import Handler, build_parser
@@ -67,7 +68,11 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
         handler: Handler = args.handler
         return handler(ctx, args)
     except REFUSALS as exc:
-        ctx.refusal(i18n.describe(_localized(ctx, exc), ctx.lang, today=_today_or_none(ctx)))
+        ctx.refusal(
+            i18n.describe(
+                _localized(ctx, exc), ctx.lang, today=_today_or_none(ctx), office=_office(ctx)
+            )
+        )
         return EXIT_REFUSED
     except CliError as exc:
         ctx.error(exc.render(ctx.lang))
@@ -82,7 +87,7 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
             ctx.error(f"technical detail from the database: {exc.message}")
         return EXIT_USAGE
     except QueueQuotaError as exc:  # configuration errors and anything else not a refusal
-        ctx.error(i18n.describe(exc, ctx.lang))
+        ctx.error(i18n.describe(exc, ctx.lang, office=_office(ctx)))
         return EXIT_USAGE
     except BrokenPipeError:  # the reader went away (queue-quota manifest --csv | head)
         with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
@@ -107,6 +112,14 @@ def _localized(ctx: Context, exc: QueueQuotaError) -> QueueQuotaError:
     if reason == exc.reason:
         return exc
     return DayClosed(exc.message, day=exc.day, reason=reason, next_available=exc.next_available)
+
+
+def _office(ctx: Context) -> Office | None:
+    """The run's office for channel titles, if it could be loaded."""
+    try:
+        return ctx.office()
+    except QueueQuotaError:
+        return None
 
 
 def _today_or_none(ctx: Context) -> date | None:

@@ -101,7 +101,11 @@ class WalkInQuota:
                 next_available=calendar.next_working_day(today, inclusive=False),
             )
         if request.preferred_date is not None and request.preferred_date != today:
-            raise ConfigurationError("walk-ins are served today only; preferred_date must be today")
+            raise ConfigurationError(
+                "walk-ins are served today only; preferred_date must be today",
+                message_key="configuration_error.today_only",
+                channel=self.channel,
+            )
         local = request.now.time().replace(tzinfo=None)
         if not self.opens <= local <= self.closes:
             come_back = (
