@@ -172,12 +172,14 @@ def snapshot(spec: Spec) -> dict[str, Any]:
 
 
 def _memory_snapshot(storage: Any) -> dict[str, Any]:
-    with storage._lock:
-        offices = storage._offices
+    prims = storage.primitives
+    with prims._lock:
+        offices = prims._offices
         days = [
-            (o, c, d.isoformat(), None, row.booked, row.last_number)
+            (o, scope[2:], d.isoformat(), None, row.used, row.last)
             for o, state in offices.items()
-            for (c, d), row in state.days.items()
+            for (scope, d), row in state.counters.items()
+            if scope.startswith("c:")
         ]
         bookings = [
             (
@@ -192,7 +194,12 @@ def _memory_snapshot(storage: Any) -> dict[str, Any]:
             for state in offices.values()
             for b in state.bookings.values()
         ]
-        closures = [(o, d.isoformat()) for o, state in offices.items() for d in state.closures]
+        closures = [
+            (o, name[len("closure:") :])
+            for o, state in offices.items()
+            for name in state.meta
+            if name.startswith("closure:")
+        ]
     return _snap(days, bookings, closures, None)
 
 

@@ -33,7 +33,7 @@ def test_memory_storage_holds_no_raw_id() -> None:
     """Nothing MemoryStorage keeps (bookings and indexes) contains the raw ID."""
     storage = MemoryStorage()
     _exercise(qq.Scheduler(tegal_office(), storage, secret=SECRET))
-    offices = storage._offices.values()
+    offices = storage.primitives._offices.values()  # type: ignore[attr-defined]
     kept = repr([{k: getattr(o, k) for k in o.__slots__} for o in offices])
     assert NIK not in kept
     assert storage.bookings_on("tegal-disdukcapil", NOW.date())  # the walk-in is there

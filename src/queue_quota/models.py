@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 import functools
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import attrs
 
@@ -16,9 +16,12 @@ __all__ = [
     "ACTIVE_STATUSES",
     "Booking",
     "BookingStatus",
+    "Candidate",
+    "Charge",
     "DayAvailability",
     "Reservation",
     "Slot",
+    "channel_scope",
 ]
 
 
@@ -67,6 +70,12 @@ class Booking:
         previous_number: Likewise, its number on that day.
         request_fingerprint: A keyed hash of the request the idempotency key was first
             used for (set by the storage; the scheduler compares it on a retry).
+        places: How many places the booking holds (a household: one number, ``places``
+            units of every counter it took).
+        window: The arrival window ``(start, end)``, local times, or ``None`` when the
+            channel has no sessions.
+        charges: The counters the booking took (``"c:online"``, ``"s:online@08:00"``,
+            ``"p:loket"``), given back on a cancel, move or no-show.
     """
 
     id: str
@@ -83,6 +92,9 @@ class Booking:
     previous_day: date | None = attrs.field(default=None, eq=False)
     previous_number: int | None = attrs.field(default=None, eq=False)
     request_fingerprint: str | None = attrs.field(default=None, eq=False, repr=False)
+    places: int = 1
+    window: tuple[time, time] | None = None
+    charges: tuple[str, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @property
     def previous_label(self) -> str | None:
@@ -128,6 +140,37 @@ class Slot:
     capacity: int
 
 
+def channel_scope(channel: str) -> str:
+    """The counter of a channel's places on a day: ``"c:online"``."""
+    return f"c:{channel}"
+
+
+@attrs.frozen
+class Charge:
+    """One counter a candidate needs room in: its scope and its capacity on that day."""
+
+    scope: str
+    capacity: int
+
+
+@attrs.frozen
+class Candidate:
+    """A day (and arrival window) a reservation may take, with every counter it charges.
+
+    A booking of ``places`` takes that many units from every charge, all or nothing, on
+    the first candidate where each has room.
+    """
+
+    day: date
+    charges: tuple[Charge, ...]
+    window: tuple[time, time] | None = None
+
+    @classmethod
+    def of_slot(cls, channel: str, slot: Slot) -> Candidate:
+        """The 0.1 candidate: the channel's own counter only."""
+        return cls(slot.day, (Charge(channel_scope(channel), slot.capacity),))
+
+
 @attrs.frozen(kw_only=True)
 class Reservation:
     """Everything a storage needs to reserve one place atomically.
@@ -155,11 +198,18 @@ class Reservation:
         other_refs: The citizen's refs under the scheduler's older secrets (rotation):
             the per-citizen limit counts the active bookings whose ``citizen_ref`` is
             ``citizen_ref`` or one of these.
+        candidates: The candidates with every counter they charge, in order of
+            preference; when empty, ``slots`` (each the channel's own counter) is used.
+        places: Units to take from every charge (one number).
+        candidates_key: A digest of ``candidates`` for the skip pointer (computed from
+            them when ``None``).
+        office_per_citizen: Maximum active bookings of the citizen over every channel of
+            the office from ``today`` on (``None``: no limit).
     """
 
     office_id: str
     channel: str
-    slots: Sequence[Slot]
+    slots: Sequence[Slot] = ()
     booking_id: str
     ticket: str
     prefix: str
@@ -170,6 +220,16 @@ class Reservation:
     idempotency_key: str | None = None
     fingerprint: str | None = None
     other_refs: tuple[str, ...] = ()
+    candidates: Sequence[Candidate] = ()
+    places: int = 1
+    candidates_key: str | None = None
+    office_per_citizen: int | None = None
+
+    def all_candidates(self) -> Sequence[Candidate]:
+        """``candidates``, or the 0.1 candidates made from ``slots``."""
+        if self.candidates:
+            return self.candidates
+        return tuple(Candidate.of_slot(self.channel, s) for s in self.slots)
 
     @property
     def citizen_refs(self) -> tuple[str, ...]:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._engine import TransactionalStorage
 from ._url import DEFAULT_URL, StorageURL, from_url, parse_url
 from .base import ChannelMove, Storage
 from .memory import MemoryStorage
+from .primitives import CounterRow, Primitives, Transaction
 from .sqlite import SQLiteStorage
 
 if TYPE_CHECKING:
@@ -19,11 +21,15 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_URL",
     "ChannelMove",
+    "CounterRow",
     "MemoryStorage",
     "PostgresStorage",
+    "Primitives",
     "SQLiteStorage",
     "Storage",
     "StorageURL",
+    "Transaction",
+    "TransactionalStorage",
     "from_url",
     "parse_url",
 ]

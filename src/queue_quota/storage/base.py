@@ -34,7 +34,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from ..models import Booking, Reservation, Slot
+from ..models import Booking, Candidate, Reservation, Slot
 
 __all__ = ["ChannelMove", "Storage"]
 
@@ -44,7 +44,7 @@ class ChannelMove:
     """How to move one channel's bookings off a closed day: label prefix and candidate slots."""
 
     prefix: str
-    slots: Sequence[Slot]
+    slots: Sequence[Slot | Candidate]
 
 
 @runtime_checkable
@@ -90,7 +90,7 @@ class Storage(Protocol):
         ...
 
     def move(
-        self, office_id: str, booking_id: str, slots: Sequence[Slot], *, prefix: str
+        self, office_id: str, booking_id: str, slots: Sequence[Slot | Candidate], *, prefix: str
     ) -> Booking:
         """Atomically move a ``BOOKED`` booking to the first slot with room.
 

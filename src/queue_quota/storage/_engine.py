@@ -1,0 +1,330 @@
+"""`TransactionalStorage`: every booking rule, written once, above storage primitives.
+
+An adapter provides `queue_quota.storage.primitives.Primitives` (transactions over
+counters, bookings and a little meta); this class turns them into the whole `Storage`
+protocol. Each method is one transaction, so the checks and the writes can never be
+interleaved with another writer's (see "The capacity model").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+
+import attrs
+
+from ..errors import AlreadyBooked, BookingNotFound, InvalidTransition, QuotaExhausted
+from ..models import Booking, BookingStatus, Candidate, Reservation, Slot, make_label
+from ._search import (
+    CLOSURE,
+    as_candidates,
+    candidates_digest,
+    find,
+    release,
+    take,
+)
+from .base import ChannelMove
+from .primitives import Primitives, Transaction
+
+__all__ = ["TransactionalStorage"]
+
+_ONE = timedelta(days=1)
+_SECRET = "~secret"
+
+
+def _closed(tx: Transaction) -> tuple[set[date], dict[str, str]]:
+    closures = tx.meta(CLOSURE)
+    return {date.fromisoformat(k[len(CLOSURE) :]) for k in closures}, tx.meta("~")
+
+
+def _not_booked(b: Booking, verb: str) -> InvalidTransition:
+    return InvalidTransition(
+        f"cannot {verb} a booking that is {b.status.value}",
+        reason="not_booked",
+        status=b.status.value,
+        day=b.day,
+    )
+
+
+class TransactionalStorage:
+    """A complete `Storage` over an adapter's `Primitives`.
+
+    Args:
+        primitives: The adapter (transactions over counters, bookings and meta).
+
+    Example:
+        ```python
+        storage = TransactionalStorage(MyPrimitives())
+        sched = Scheduler(office, storage, secret=...)
+        ```
+    """
+
+    def __init__(self, primitives: Primitives) -> None:
+        self._p = primitives
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._p!r}>"
+
+    @property
+    def primitives(self) -> Primitives:
+        """The adapter underneath."""
+        return self._p
+
+    @property
+    def persistent(self) -> bool:
+        """Whether data outlives the process."""
+        return self._p.persistent
+
+    def migrate(self) -> None:
+        """Create or upgrade the adapter's schema."""
+        self._p.migrate()
+
+    def close(self) -> None:
+        """Release the adapter's connections and files."""
+        self._p.close()
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def find_by_key(self, office_id: str, idempotency_key: str) -> Booking | None:
+        with self._p.transaction(office_id, write=False) as tx:
+            found = tx.bookings(key=idempotency_key)
+        return found[0] if found else None
+
+    def get(self, office_id: str, booking_id: str) -> Booking:
+        with self._p.transaction(office_id, write=False) as tx:
+            return self._get(tx, office_id, booking_id)
+
+    def closures(self, office_id: str) -> dict[date, str]:
+        with self._p.transaction(office_id, write=False) as tx:
+            found = tx.meta(CLOSURE)
+        return {date.fromisoformat(k[len(CLOSURE) :]): v for k, v in found.items()}
+
+    def booked_counts(
+        self, office_id: str, channel: str, start: date, end: date
+    ) -> dict[date, int]:
+        return self.counter_use(office_id, f"c:{channel}", start, end)
+
+    def counter_use(self, office_id: str, scope: str, start: date, end: date) -> dict[date, int]:
+        """Places used per day in ``[start, end)`` of any counter (``"p:loket"``, ...)."""
+        with self._p.transaction(office_id, write=False) as tx:
+            rows = tx.counters([scope], start, end)
+        return {d: row.used for (_, d), row in rows.items() if row.used}
+
+    def bookings_on(
+        self,
+        office_id: str,
+        day: date,
+        channel: str | None = None,
+        *,
+        include_cancelled: bool = False,
+    ) -> list[Booking]:
+        with self._p.transaction(office_id, write=False) as tx:
+            found = tx.bookings(day=day)
+        found = [
+            b
+            for b in found
+            if (channel is None or b.channel == channel)
+            and (include_cancelled or b.status is not BookingStatus.CANCELLED)
+        ]
+        found.sort(key=lambda b: (b.channel, b.number))
+        return found
+
+    def bookings_of(
+        self, office_id: str, citizen_refs: Sequence[str], *, since: date | None = None
+    ) -> list[Booking]:
+        if not citizen_refs:
+            return []
+        with self._p.transaction(office_id, write=False) as tx:
+            found = tx.bookings(refs=list(dict.fromkeys(citizen_refs)), since=since)
+        found.sort(key=lambda b: (b.day, b.channel, b.number))
+        return found
+
+    # -- writes --------------------------------------------------------------------------
+
+    def claim_secret(self, office_id: str, fingerprint: str, accepted: Sequence[str]) -> str | None:
+        with self._p.transaction(office_id, write=True) as tx:
+            stored = tx.meta(_SECRET).get(_SECRET)
+            if (stored is None or stored in accepted) and stored != fingerprint:
+                tx.put_meta({_SECRET: fingerprint})
+            return stored
+
+    def reserve(self, reservation: Reservation) -> Booking:
+        r = reservation
+        candidates = r.all_candidates()
+        digest = r.candidates_key or candidates_digest(candidates)
+        with self._p.transaction(r.office_id, write=True) as tx:
+            if r.idempotency_key is not None:
+                existing = tx.bookings(key=r.idempotency_key)
+                if existing:
+                    return existing[0]
+            self._check_limits(tx, r)
+            closed, meta = _closed(tx)
+            try:
+                cand, rows = find(
+                    tx, r.channel, candidates, r.places, meta=meta, closed=closed, digest=digest
+                )
+            except QuotaExhausted:
+                if tx.bookings(booking_id=r.booking_id):
+                    raise self._duplicate(r.booking_id) from None
+                raise
+            number, charges = take(tx, r.channel, cand, rows, r.places)
+            booking = Booking(
+                id=r.booking_id,
+                office_id=r.office_id,
+                channel=r.channel,
+                day=cand.day,
+                number=number,
+                label=make_label(r.prefix, number),
+                status=BookingStatus.BOOKED,
+                citizen_ref=r.citizen_ref,
+                created_at=r.created_at,
+                ticket=r.ticket,
+                idempotency_key=r.idempotency_key,
+                request_fingerprint=r.fingerprint,
+                places=r.places,
+                window=cand.window,
+                charges=charges,
+            )
+            try:
+                tx.put_booking(booking, new=True)
+            except KeyError:
+                raise self._duplicate(r.booking_id) from None
+            return booking
+
+    def cancel(self, office_id: str, booking_id: str, *, not_before: date) -> Booking:
+        with self._p.transaction(office_id, write=True) as tx:
+            b = self._get(tx, office_id, booking_id)
+            if b.status is not BookingStatus.BOOKED:
+                raise _not_booked(b, "cancel")
+            if b.day < not_before:
+                raise InvalidTransition(
+                    f"cannot cancel a booking for a past day ({b.day})",
+                    reason="past_day",
+                    day=b.day,
+                )
+            release(tx, b, tx.meta("~"))
+            new = attrs.evolve(b, status=BookingStatus.CANCELLED)
+            tx.put_booking(new, new=False)
+            return new
+
+    def check_in(self, office_id: str, booking_id: str, *, today: date) -> Booking:
+        with self._p.transaction(office_id, write=True) as tx:
+            b = self._get(tx, office_id, booking_id)
+            if b.status is not BookingStatus.BOOKED:
+                raise _not_booked(b, "check in")
+            if b.day != today:
+                raise InvalidTransition(
+                    f"the booking is for {b.day}, not today ({today})",
+                    reason="not_today",
+                    day=b.day,
+                )
+            new = attrs.evolve(b, status=BookingStatus.CHECKED_IN)
+            tx.put_booking(new, new=False)
+            return new
+
+    def move(
+        self, office_id: str, booking_id: str, slots: Sequence[Slot | Candidate], *, prefix: str
+    ) -> Booking:
+        with self._p.transaction(office_id, write=True) as tx:
+            b = self._get(tx, office_id, booking_id)
+            if b.status is not BookingStatus.BOOKED:
+                raise _not_booked(b, "move")
+            closed, meta = _closed(tx)
+            return self._move(tx, b, as_candidates(b.channel, slots), prefix, closed, meta)
+
+    def close_day(
+        self,
+        office_id: str,
+        day: date,
+        reason: str,
+        moves: Mapping[str, ChannelMove],
+        *,
+        now: datetime,
+    ) -> list[Booking]:
+        with self._p.transaction(office_id, write=True) as tx:
+            closed, meta = _closed(tx)
+            if day in closed:
+                return []
+            tx.put_meta({f"{CLOSURE}{day.isoformat()}": reason})
+            closed.add(day)
+            on_day = [b for b in tx.bookings(day=day) if b.status is BookingStatus.BOOKED]
+            moved: list[Booking] = []
+            for channel, how in moves.items():
+                these = sorted((b for b in on_day if b.channel == channel), key=lambda b: b.number)
+                candidates = as_candidates(channel, how.slots)
+                for b in these:
+                    moved.append(self._move(tx, b, candidates, how.prefix, closed, meta))
+            return moved
+
+    def mark_no_shows(self, office_id: str, day: date) -> list[Booking]:
+        with self._p.transaction(office_id, write=True) as tx:
+            waiting = sorted(
+                (b for b in tx.bookings(day=day) if b.status is BookingStatus.BOOKED),
+                key=lambda b: (b.channel, b.number),
+            )
+            meta = tx.meta("~") if waiting else {}
+            marked: list[Booking] = []
+            for b in waiting:
+                release(tx, b, meta)
+                new = attrs.evolve(b, status=BookingStatus.NO_SHOW)
+                tx.put_booking(new, new=False)
+                marked.append(new)
+            return marked
+
+    # -- rules ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _get(tx: Transaction, office_id: str, booking_id: str) -> Booking:
+        found = tx.bookings(booking_id=booking_id)
+        if not found:
+            raise BookingNotFound(f"no such booking in office {office_id!r}")
+        return found[0]
+
+    @staticmethod
+    def _duplicate(booking_id: str) -> InvalidTransition:
+        return InvalidTransition("a booking with that id already exists", reason="duplicate_id")
+
+    @staticmethod
+    def _check_limits(tx: Transaction, r: Reservation) -> None:
+        refs = r.citizen_refs
+        if not refs or (r.per_citizen is None and r.office_per_citizen is None):
+            return
+        held = [b for b in tx.bookings(refs=list(refs), since=r.today) if b.is_active]
+        if r.per_citizen is not None:
+            on_channel = sum(1 for b in held if b.channel == r.channel)
+            if on_channel >= r.per_citizen:
+                raise AlreadyBooked(channel=r.channel, limit=r.per_citizen)
+        if r.office_per_citizen is not None and len(held) >= r.office_per_citizen:
+            raise AlreadyBooked(channel=None, limit=r.office_per_citizen)
+
+    @staticmethod
+    def _move(
+        tx: Transaction,
+        b: Booking,
+        candidates: Sequence[Candidate],
+        prefix: str,
+        closed: set[date],
+        meta: dict[str, str],
+    ) -> Booking:
+        cand, rows = find(
+            tx,
+            b.channel,
+            candidates,
+            b.places,
+            meta=meta,
+            closed=closed,
+            digest=None,
+            exclude=b.day,
+        )
+        number, charges = take(tx, b.channel, cand, rows, b.places)
+        release(tx, b, meta)
+        new = attrs.evolve(
+            b,
+            day=cand.day,
+            number=number,
+            label=make_label(prefix, number),
+            window=cand.window,
+            charges=charges,
+        )
+        tx.put_booking(new, new=False)
+        return attrs.evolve(new, previous_day=b.day, previous_number=b.number)
