@@ -1,216 +1,258 @@
-"""A storage adapter: a thin wrapper that measures every operation of another storage.
+"""A storage adapter written from scratch: an office's data in plain dicts.
 
-`InstrumentedStorage` implements the `Storage` protocol by forwarding each call, whole, to
-the storage it wraps, and counts calls, errors and time per operation (what you would
-export to Prometheus or StatsD). It subclasses nothing.
+`DictPrimitives` implements `queue_quota.storage.primitives.Primitives`: transactions over
+three kinds of data (counters, bookings, a little meta). `TransactionalStorage` turns it into
+a whole `Storage`: every booking rule (idempotency, limits, numbers, the search over days and
+sessions, transitions) is written there, once, and this file has none of them.
 
-It is also the smallest example of the one rule every adapter keeps: **each operation that
-changes a count is one atomic operation**. The wrapper never splits one, e.g. it never
-implements ``reserve`` as "read the counts, then write": it hands the whole request to the
-wrapped storage, whose transaction does the check and the write together.
+Copy it for Redis, a document store or another SQL database: each dict below is a table (or a
+hash), each method a query or two. What your database must give you is what this file does
+with a lock and an undo log: **a write transaction excludes every other writer of the office
+from its first read to its end, and if it fails, nothing it wrote remains.**
 
-Run it: ``python examples/custom_storage.py``. Check it against the contract suite that
-every adapter must pass: docs/how-to/custom-storage.md.
+Run it: ``python examples/custom_storage.py``. The walk-through, and the contract suite that
+proves an adapter: docs/how-to/custom-storage.md.
 """
 
 # --8<-- [start:imports]
 from __future__ import annotations
 
+import functools
 import threading
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
-from datetime import date, datetime, time
-from time import perf_counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+import attrs
+
 import queue_quota as qq
-from queue_quota.models import Reservation, Slot
+from queue_quota.errors import StorageError
+from queue_quota.models import Booking
 from queue_quota.policies import OnlineQuota, WalkInQuota
-from queue_quota.storage import ChannelMove, MemoryStorage, Storage
+from queue_quota.storage import TransactionalStorage
+from queue_quota.storage.primitives import CounterRow
 
 # --8<-- [end:imports]
 
-__all__ = ["InstrumentedStorage", "main"]
+__all__ = ["DictPrimitives", "DictTransaction", "main"]
 
-T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
-# --8<-- [start:wrapper]
-class InstrumentedStorage:
-    """Any `Storage`, with per-operation counters and timings.
+# --8<-- [start:data]
+@attrs.define(eq=False)
+class OfficeData:
+    """One office's data: three "tables", and the indexes that the engine's lookups need
+    (in SQL, the indexes you would declare; in Redis, sets kept beside the hashes)."""
 
-    Args:
-        inner: The storage that keeps the data (memory, SQLite, PostgreSQL, ...).
+    counters: dict[tuple[str, date], CounterRow] = attrs.Factory(dict)  # (scope, day) -> row
+    bookings: dict[str, Booking] = attrs.Factory(dict)  # booking id -> booking
+    meta: dict[str, str] = attrs.Factory(dict)  # "closure:2020-06-05", "~epoch", ...
+    by_key: dict[str, str] = attrs.Factory(dict)  # idempotency key -> booking id
+    by_ref: dict[str, set[str]] = attrs.Factory(dict)  # citizen ref -> booking ids
+    by_day: dict[date, set[str]] = attrs.Factory(dict)  # day -> booking ids
 
-    Attributes:
-        calls: Calls per operation (``"reserve"``, ``"cancel"``, ...).
-        errors: Errors per operation and error code (``"reserve:quota_exhausted"``).
-        seconds: Time spent per operation, in seconds.
+
+# --8<-- [end:data]
+
+
+# --8<-- [start:transaction]
+class DictTransaction:
+    """One transaction on one office's data, opened by `DictPrimitives.transaction`.
+
+    Writes change the dicts in place (so later reads in the transaction see them), and each
+    first appends to `undo` the step that reverses it. If the transaction fails, the steps
+    run backwards and the office is as it was: a failed booking must not leave a counter
+    taken, a number used or a day closed. (SQL gives you this with ROLLBACK. In Redis, run
+    the whole transaction as one Lua script, or WATCH what you read and queue the writes in
+    MULTI/EXEC; in a document store, one document per office updated with a version check.)
     """
 
-    def __init__(self, inner: Storage) -> None:
-        if not isinstance(inner, Storage):
-            raise qq.ConfigurationError(f"{type(inner).__name__} is not a Storage")
-        self._inner = inner
+    def __init__(self, data: OfficeData, *, write: bool) -> None:
+        self._data = data
+        self._write = write
+        self.open = True
+        self.undo: list[Callable[[], object]] = []
+
+    # -- reads: return new containers, never the stored ones -----------------------------
+
+    def counters(
+        self, scopes: Sequence[str], start: date, end: date
+    ) -> dict[tuple[str, date], CounterRow]:
+        """The rows of ``scopes`` on the days of ``[start, end)`` (the engine asks for up
+        to 16 candidates at once: make it one query, e.g. Redis HMGET)."""
+        rows = self._data.counters
+        days = [start + timedelta(days=n) for n in range((end - start).days)]
+        return {(s, d): rows[s, d] for s in scopes for d in days if (s, d) in rows}
+
+    def bookings(
+        self,
+        *,
+        booking_id: str | None = None,
+        key: str | None = None,
+        refs: Sequence[str] | None = None,
+        since: date | None = None,
+        day: date | None = None,
+    ) -> list[Booking]:
+        """Bookings by one criterion, each through its index."""
+        data = self._data
+        ids: Iterable[str]
+        if booking_id is not None:
+            ids = (booking_id,)
+        elif key is not None:
+            ids = (data.by_key[key],) if key in data.by_key else ()
+        elif refs is not None:
+            ids = {i for ref in refs for i in data.by_ref.get(ref, ())}
+        elif day is not None:
+            ids = tuple(data.by_day.get(day, ()))
+        else:
+            raise TypeError("bookings() needs booking_id, key, refs or day")
+        found = [data.bookings[i] for i in ids if i in data.bookings]
+        return [b for b in found if since is None or b.day >= since]
+
+    def meta(self, prefix: str) -> dict[str, str]:
+        """The meta values whose names start with ``prefix`` (a handful per office)."""
+        return {k: v for k, v in self._data.meta.items() if k.startswith(prefix)}
+
+    # -- writes: each one recorded in the undo log first ---------------------------------
+
+    def put_counters(self, rows: Mapping[tuple[str, date], CounterRow]) -> None:
+        """Create or replace counter rows."""
+        self._writable()
+        for where, row in rows.items():
+            self._put(self._data.counters, where, row)
+
+    def put_booking(self, booking: Booking, *, new: bool) -> None:
+        """Insert (``new``: a duplicate id raises `KeyError`) or replace a booking."""
+        self._writable()
+        old = self._data.bookings.get(booking.id)
+        if new and old is not None:
+            raise KeyError("duplicate booking id")  # never echo the id
+        if old is not None:  # a move changes the day: re-index
+            self._index(old, add=False)
+        # The previous day and number describe a move's answer, not the booking: not stored.
+        booking = attrs.evolve(booking, previous_day=None, previous_number=None)
+        self._put(self._data.bookings, booking.id, booking)
+        self._index(booking, add=True)
+
+    def put_meta(self, items: Mapping[str, str | None]) -> None:
+        """Set meta values (``None`` deletes)."""
+        self._writable()
+        for name, value in items.items():
+            self._put(self._data.meta, name, value)
+
+    def _writable(self) -> None:
+        if not (self._write and self.open):
+            raise StorageError("write outside a write transaction")
+
+    def _put(self, table: dict[K, V], key: K, value: V | None) -> None:
+        """``table[key] = value`` (``None``: delete), recording how to undo it."""
+        if key in table:
+            self.undo.append(functools.partial(table.__setitem__, key, table[key]))
+        else:
+            self.undo.append(functools.partial(table.pop, key, None))
+        if value is None:
+            table.pop(key, None)
+        else:
+            table[key] = value
+
+    def _member(self, ids: set[str], booking_id: str, *, add: bool) -> None:
+        """Add ``booking_id`` to (or remove it from) an index set, recording the undo."""
+        if add and booking_id not in ids:
+            ids.add(booking_id)
+            self.undo.append(functools.partial(ids.discard, booking_id))
+        elif not add and booking_id in ids:
+            ids.discard(booking_id)
+            self.undo.append(functools.partial(ids.add, booking_id))
+
+    def _index(self, b: Booking, *, add: bool) -> None:
+        data = self._data
+        if b.idempotency_key is not None:
+            self._put(data.by_key, b.idempotency_key, b.id if add else None)
+        if b.citizen_ref is not None:
+            self._member(data.by_ref.setdefault(b.citizen_ref, set()), b.id, add=add)
+        self._member(data.by_day.setdefault(b.day, set()), b.id, add=add)
+
+
+# --8<-- [end:transaction]
+
+
+# --8<-- [start:primitives]
+class DictPrimitives:
+    """`Primitives` over plain dicts: one lock per storage, an undo log per transaction.
+
+    Not persistent: the data lives as long as this object (so a `Scheduler` on it needs no
+    secret). Two `TransactionalStorage` on one `DictPrimitives` are two handles on one store.
+    """
+
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.calls: Counter[str] = Counter()
-        self.errors: Counter[str] = Counter()
-        self.seconds: defaultdict[str, float] = defaultdict(float)
+        self._offices: dict[str, OfficeData] = {}
 
     def __repr__(self) -> str:
-        return f"<InstrumentedStorage {self._inner!r}>"
-
-    @contextmanager
-    def _measure(self, operation: str) -> Iterator[None]:
-        start = perf_counter()
-        try:
-            yield
-        except qq.QueueQuotaError as exc:
-            with self._lock:
-                self.errors[f"{operation}:{exc.code}"] += 1
-            raise
-        finally:
-            with self._lock:
-                self.calls[operation] += 1
-                self.seconds[operation] += perf_counter() - start
-
-    def _call(self, operation: str, run: Callable[[], T]) -> T:
-        with self._measure(operation):
-            return run()
-
-    # -- the Storage protocol: every method forwards one whole call ------------------------
+        return f"<DictPrimitives offices={len(self._offices)}>"
 
     @property
     def persistent(self) -> bool:
-        """As persistent as the wrapped storage."""
-        return self._inner.persistent
+        """Whether data outlives the process: not in dicts."""
+        return False
+
+    @contextmanager
+    def transaction(self, office_id: str, *, write: bool) -> Iterator[DictTransaction]:
+        """A transaction on one office: it holds the lock from its first read to its end.
+
+        That is what makes a booking atomic: the engine reads the counters, checks that
+        every one has room, then writes them and the booking, and no other writer can run
+        in between. Reads take the lock too: dicts changing under a reader are not a
+        consistent snapshot. (A database would lock only this office's rows, or
+        ``BEGIN IMMEDIATE``; a driver's errors would be raised here as `StorageError`.)
+        """
+        with self._lock:
+            tx = DictTransaction(self._offices.setdefault(office_id, OfficeData()), write=write)
+            try:
+                yield tx
+            except BaseException:
+                for step in reversed(tx.undo):  # nothing the failed transaction wrote remains
+                    step()
+                raise
+            finally:
+                tx.open = False
 
     def migrate(self) -> None:
-        """Create the wrapped storage's schema."""
-        self._call("migrate", self._inner.migrate)
-
-    def reserve(self, reservation: Reservation) -> qq.Booking:
-        """Book the first slot with room, atomically (in the wrapped storage)."""
-        return self._call("reserve", lambda: self._inner.reserve(reservation))
-
-    def find_by_key(self, office_id: str, idempotency_key: str) -> qq.Booking | None:
-        """The booking made with that idempotency key, if any."""
-        return self._call(
-            "find_by_key", lambda: self._inner.find_by_key(office_id, idempotency_key)
-        )
-
-    def get(self, office_id: str, booking_id: str) -> qq.Booking:
-        """The booking with that id."""
-        return self._call("get", lambda: self._inner.get(office_id, booking_id))
-
-    def cancel(self, office_id: str, booking_id: str, *, not_before: date) -> qq.Booking:
-        """Cancel a booking, freeing its place."""
-        return self._call(
-            "cancel", lambda: self._inner.cancel(office_id, booking_id, not_before=not_before)
-        )
-
-    def check_in(self, office_id: str, booking_id: str, *, today: date) -> qq.Booking:
-        """Mark a booking for today as checked in."""
-        return self._call(
-            "check_in", lambda: self._inner.check_in(office_id, booking_id, today=today)
-        )
-
-    def move(
-        self, office_id: str, booking_id: str, slots: Sequence[Slot], *, prefix: str
-    ) -> qq.Booking:
-        """Move a booking to the first slot with room, atomically."""
-        return self._call(
-            "move", lambda: self._inner.move(office_id, booking_id, slots, prefix=prefix)
-        )
-
-    def close_day(
-        self,
-        office_id: str,
-        day: date,
-        reason: str,
-        moves: Mapping[str, ChannelMove],
-        *,
-        now: datetime,
-    ) -> list[qq.Booking]:
-        """Close a day and move its bookings, in one transaction."""
-        return self._call(
-            "close_day", lambda: self._inner.close_day(office_id, day, reason, moves, now=now)
-        )
-
-    def mark_no_shows(self, office_id: str, day: date) -> list[qq.Booking]:
-        """Mark a day's booked bookings as no-shows, in one transaction."""
-        return self._call("mark_no_shows", lambda: self._inner.mark_no_shows(office_id, day))
-
-    def bookings_of(
-        self, office_id: str, citizen_refs: Sequence[str], *, since: date | None = None
-    ) -> list[qq.Booking]:
-        """A citizen's bookings (by the keyed hashes of the ID)."""
-        return self._call(
-            "bookings_of", lambda: self._inner.bookings_of(office_id, citizen_refs, since=since)
-        )
-
-    def claim_secret(self, office_id: str, fingerprint: str, accepted: Sequence[str]) -> str | None:
-        """Check and record the secret's fingerprint."""
-        return self._call(
-            "claim_secret", lambda: self._inner.claim_secret(office_id, fingerprint, accepted)
-        )
-
-    def closures(self, office_id: str) -> dict[date, str]:
-        """Days closed at run time."""
-        return self._call("closures", lambda: self._inner.closures(office_id))
-
-    def booked_counts(
-        self, office_id: str, channel: str, start: date, end: date
-    ) -> dict[date, int]:
-        """Active bookings per day in ``[start, end)``."""
-        return self._call(
-            "booked_counts", lambda: self._inner.booked_counts(office_id, channel, start, end)
-        )
-
-    def bookings_on(
-        self,
-        office_id: str,
-        day: date,
-        channel: str | None = None,
-        *,
-        include_cancelled: bool = False,
-    ) -> list[qq.Booking]:
-        """The bookings of a day, by channel then number."""
-        return self._call(
-            "bookings_on",
-            lambda: self._inner.bookings_on(
-                office_id, day, channel, include_cancelled=include_cancelled
-            ),
-        )
+        """Nothing to create (a database adapter creates its tables here, idempotently)."""
 
     def close(self) -> None:
-        """Close the wrapped storage."""
-        self._inner.close()
+        """Nothing to release (a client closes its connection here; called more than once)."""
 
 
-# --8<-- [end:wrapper]
+# --8<-- [end:primitives]
 
 
 def main() -> None:
-    """Fill a day through the wrapper and print what it measured."""
+    """Book, fill a day and cancel on a `TransactionalStorage` over `DictPrimitives`."""
     office = qq.Office(
         id="tegal-disdukcapil",
         calendar=qq.WorkingCalendar.indonesia(),
         policies=[
             OnlineQuota(capacity=20),
-            WalkInQuota(capacity=3, opens=time(7, 30), closes=time(12)),
+            WalkInQuota(capacity=2, opens=time(7, 30), closes=time(12)),
         ],
     )
-    storage = InstrumentedStorage(MemoryStorage())
-    sched = qq.Scheduler(office, storage)
+    sched = qq.Scheduler(office, TransactionalStorage(DictPrimitives()))
     friday = datetime(2020, 6, 5, 8, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
-    for _ in range(4):
-        with suppress(qq.QuotaExhausted):
-            sched.book("walk_in", now=friday)
-    print(f"reserve calls: {storage.calls['reserve']}")
-    print(f"errors: {dict(storage.errors)}")
+    online = sched.book("online", "3328011234560001", now=friday)
+    print(f"online: {online.label} on {online.day}")
+    walk_ins = [sched.book("walk_in", now=friday) for _ in range(2)]
+    try:
+        sched.book("walk_in", now=friday)
+    except qq.QuotaExhausted as full:
+        print(f"walk_in: {', '.join(b.label for b in walk_ins)}, then {full.code}")
+    sched.cancel(walk_ins[0].id, now=friday)
+    again = sched.book("walk_in", now=friday)
+    print(f"after a cancel: {again.label} (numbers are never reused)")
 
 
 if __name__ == "__main__":

@@ -1,18 +1,17 @@
-"""The examples of the how-to guides work: web apps, a custom policy, a custom storage.
+"""The examples of the how-to guides work: web apps and a custom policy.
 
 ``examples/`` is not a package: `load_example` imports a file from it by path, once. The web
-examples have their own files: test_examples_fastapi.py and test_examples_django.py.
+examples have their own files: test_examples_fastapi.py and test_examples_django.py, and so
+has the custom storage: test_custom_storage_example.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import sys
 from datetime import date, datetime, time
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,8 +19,7 @@ import pytest
 import queue_quota as qq
 from queue_quota.config import loads_office, register_policy_type, unregister_policy_type
 from queue_quota.policies import OnlineQuota, QuotaPolicy, WalkInQuota
-from queue_quota.storage import MemoryStorage, SQLiteStorage, Storage
-from queue_quota.testing import PolicyContract, SchedulerMachine, StorageContract
+from queue_quota.testing import PolicyContract
 
 ROOT = Path(__file__).resolve().parents[1]
 WIB = ZoneInfo("Asia/Jakarta")
@@ -150,57 +148,5 @@ def test_custom_policy_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 # -- a custom storage ----------------------------------------------------------------------
-
-
-def _instrumented(inner: Storage) -> Storage:
-    storage: Storage = load_example("custom_storage").InstrumentedStorage(inner)
-    return storage
-
-
-class TestInstrumentedSQLiteContract(StorageContract):
-    """The wrapper around SQLite passes the storage contract."""
-
-    @pytest.fixture
-    def storage_factory(self, tmp_path: Path) -> Any:
-        """Handles on one SQLite file, each wrapped."""
-        return lambda: _instrumented(SQLiteStorage(tmp_path / "contract.sqlite3"))
-
-
-class TestInstrumentedMemoryContract(StorageContract):
-    """The wrapper around one MemoryStorage passes the storage contract."""
-
-    @pytest.fixture
-    def storage_factory(self) -> Any:
-        """Handles on one in-memory store, each wrapped."""
-        shared = MemoryStorage()
-        return lambda: _instrumented(shared)
-
-
-TestInstrumentedSQLiteMachine = SchedulerMachine.with_storage(
-    lambda machine: _instrumented(SQLiteStorage(machine.workdir / "machine.sqlite3")),
-    name="InstrumentedSQLiteMachine",
-).TestCase
-
-
-def test_instrumented_storage_counts_calls_and_errors() -> None:
-    """The wrapper counts each forwarded call, and refusals by code."""
-    custom_storage = load_example("custom_storage")
-    storage = custom_storage.InstrumentedStorage(MemoryStorage())
-    sched = qq.Scheduler(small_office(), storage)
-    for _ in range(3):
-        with contextlib.suppress(qq.QuotaExhausted):
-            sched.book("walk_in", now=FRIDAY_MORNING)
-    assert storage.calls["reserve"] == 3
-    assert storage.errors == {"reserve:quota_exhausted": 1}
-    assert storage.seconds["reserve"] > 0
-    with pytest.raises(qq.ConfigurationError):
-        custom_storage.InstrumentedStorage(object())
-
-
-def test_custom_storage_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    """``python examples/custom_storage.py`` prints what it measured."""
-    load_example("custom_storage").main()
-    assert capsys.readouterr().out.splitlines() == [
-        "reserve calls: 4",
-        "errors: {'reserve:quota_exhausted': 1}",
-    ]
+# examples/custom_storage.py (a dict-backed adapter under TransactionalStorage) has its own
+# file: tests/test_custom_storage_example.py (the contract suite, the state machine, rollback).
