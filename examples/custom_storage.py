@@ -36,10 +36,7 @@ from queue_quota.storage.primitives import CounterRow
 
 # --8<-- [end:imports]
 
-__all__ = ["DictPrimitives", "DictTransaction", "main"]
-
-K = TypeVar("K")
-V = TypeVar("V")
+__all__ = ["DictPrimitives", "DictTransaction", "OfficeData", "main"]
 
 
 # --8<-- [start:data]
@@ -60,15 +57,19 @@ class OfficeData:
 
 
 # --8<-- [start:transaction]
+K = TypeVar("K")
+V = TypeVar("V")
+
+
 class DictTransaction:
     """One transaction on one office's data, opened by `DictPrimitives.transaction`.
 
     Writes change the dicts in place (so later reads in the transaction see them), and each
     first appends to `undo` the step that reverses it. If the transaction fails, the steps
     run backwards and the office is as it was: a failed booking must not leave a counter
-    taken, a number used or a day closed. (SQL gives you this with ROLLBACK. In Redis, run
-    the whole transaction as one Lua script, or WATCH what you read and queue the writes in
-    MULTI/EXEC; in a document store, one document per office updated with a version check.)
+    taken, a number used or a day closed. (SQL gives you this with ROLLBACK. Without
+    rollback, as in Redis, keep the writes in the transaction object, let the reads see
+    them, and send them all at the end in one MULTI/EXEC.)
     """
 
     def __init__(self, data: OfficeData, *, write: bool) -> None:
