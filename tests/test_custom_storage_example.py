@@ -24,7 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import queue_quota as qq
-from queue_quota.models import Booking, BookingStatus
+from queue_quota.models import Booking, BookingStatus, Candidate, Charge, Reservation
 from queue_quota.policies import OnlineQuota, WalkInQuota
 from queue_quota.storage import Storage, TransactionalStorage
 from queue_quota.storage.primitives import CounterRow, Primitives, Transaction
@@ -248,6 +248,64 @@ def test_a_closure_that_fails_on_its_second_move_leaves_nothing(
         (date(2020, 6, 9), "A-001", "A-001"),
         (date(2020, 6, 9), "A-002", "A-002"),
     ]
+
+
+def _pooled(booking_id: str, channel: str, places: int, capacity: int) -> Reservation:
+    """A household on Monday: its channel, its 08:00 session and the pool ``loket`` of 3."""
+    monday = date(2020, 6, 8)
+    charges = (
+        Charge(f"c:{channel}", capacity),
+        Charge(f"s:{channel}@08:00", capacity),
+        Charge("p:loket", 3),
+    )
+    return Reservation(
+        office_id=OFFICE,
+        channel=channel,
+        candidates=(Candidate(monday, charges, window=(time(8), time(8, 30))),),
+        places=places,
+        booking_id=booking_id,
+        ticket="t",
+        prefix="A" if channel == "online" else "P",
+        citizen_ref=None,
+        per_citizen=None,
+        today=date(2020, 6, 5),
+        created_at=datetime(2020, 6, 5, 1, 0, tzinfo=ZoneInfo("UTC")),
+    )
+
+
+def test_a_household_in_a_pool_takes_every_counter_or_none(
+    crashing: CrashingPrimitives,
+) -> None:
+    """Two places from a channel, its session and a shared pool in one write of three rows;
+    a crash after it undoes all three; a pool left with one place refuses two."""
+    storage = TransactionalStorage(crashing)
+    first = storage.reserve(_pooled("b1", "online", places=2, capacity=2))
+    assert (first.places, first.window, first.label) == (2, (time(8), time(8, 30)), "A-001")
+    before = dump(crashing.inner)
+    crashing.crash_at = 1
+    with pytest.raises(Crash):
+        storage.reserve(_pooled("b2", "priority", places=1, capacity=3))
+    assert dump(crashing.inner) == before
+    crashing.crash_at = None
+    with pytest.raises(qq.QuotaExhausted):  # the pool has 1 place left, not 2
+        storage.reserve(_pooled("b3", "priority", places=2, capacity=3))
+    assert dump(crashing.inner) == before
+    last = storage.reserve(_pooled("b4", "priority", places=1, capacity=3))
+    assert last.label == "P-001"
+    monday = date(2020, 6, 8)
+    with crashing.inner.transaction(OFFICE, write=False) as tx:
+        rows = tx.counters(
+            ["c:online", "s:online@08:00", "c:priority", "p:loket"], monday, monday + timedelta(1)
+        )
+    assert {scope: row.used for (scope, _), row in rows.items()} == {
+        "c:online": 2,
+        "s:online@08:00": 2,
+        "c:priority": 1,
+        "p:loket": 3,
+    }
+    storage.cancel(OFFICE, first.id, not_before=date(2020, 6, 5))
+    with crashing.inner.transaction(OFFICE, write=False) as tx:
+        assert tx.counters(["p:loket"], monday, monday + timedelta(1))["p:loket", monday].used == 1
 
 
 def test_writes_outside_a_write_transaction_are_refused() -> None:
