@@ -116,6 +116,8 @@ def _examples() -> list[tuple[errors.QueueQuotaError, tuple[date, ...]]]:
         (errors.OutsideBookingWindow(day=D1, earliest=D3, latest=D2), (D1, D3, D2)),
         (errors.AlreadyBooked(channel="online", limit=1), ()),
         (errors.IdempotencyConflict(channel="online"), ()),
+        (errors.NotEligible(channel="online", claim="group"), ()),
+        (errors.AlreadyBooked(channel=None, limit=2), ()),
         (errors.BookingNotFound("x"), ()),
         (errors.InvalidTransition("x"), ()),
         (errors.InvalidTicket("x"), ()),

@@ -23,7 +23,7 @@ def test_top_level_exports() -> None:
     expected = {
         "AlreadyBooked", "Booking", "BookingNotFound", "BookingStatus", "CapacityCalendar",
         "ConfigurationError", "DayAvailability", "DayClosed", "IdempotencyConflict",
-        "InvalidTicket",
+        "InvalidTicket", "NotEligible", "Pool", "Session", "SessionAvailability",
         "InvalidTransition", "Office", "OutsideBookingWindow", "OutsideServiceHours",
         "QueueQuotaError", "QuotaExhausted", "RefusalError", "Scheduler", "SecretMismatch",
         "StorageError",

@@ -7,6 +7,7 @@ bersama are skipped; no day is ever overbooked, whatever the number of processes
 
 from .calendar import WorkingCalendar
 from .capacity import CapacityCalendar
+from .counters import Pool, Session
 from .errors import (
     AlreadyBooked,
     BookingNotFound,
@@ -15,6 +16,7 @@ from .errors import (
     IdempotencyConflict,
     InvalidTicket,
     InvalidTransition,
+    NotEligible,
     OutsideBookingWindow,
     OutsideServiceHours,
     QueueQuotaError,
@@ -24,7 +26,7 @@ from .errors import (
     StorageError,
     UnknownChannel,
 )
-from .models import Booking, BookingStatus, DayAvailability
+from .models import Booking, BookingStatus, DayAvailability, SessionAvailability
 from .office import Office
 from .scheduler import Scheduler
 
@@ -42,14 +44,18 @@ __all__ = [
     "IdempotencyConflict",
     "InvalidTicket",
     "InvalidTransition",
+    "NotEligible",
     "Office",
     "OutsideBookingWindow",
     "OutsideServiceHours",
+    "Pool",
     "QueueQuotaError",
     "QuotaExhausted",
     "RefusalError",
     "Scheduler",
     "SecretMismatch",
+    "Session",
+    "SessionAvailability",
     "StorageError",
     "UnknownChannel",
     "WorkingCalendar",

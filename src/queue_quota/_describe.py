@@ -210,7 +210,13 @@ def _outside_booking_window(err: QueueQuotaError, ctx: _Context) -> str:
 
 def _already_booked(err: QueueQuotaError, ctx: _Context) -> str:
     assert isinstance(err, AlreadyBooked)
+    if err.channel is None:  # the office-wide limit
+        return _squash(ctx.text("already_booked.office", limit=err.limit))
     return _squash(ctx.text("already_booked", limit=err.limit, channel=ctx.channel(err.channel)))
+
+
+def _not_eligible(err: QueueQuotaError, ctx: _Context) -> str:
+    return _squash(ctx.text("not_eligible", channel=ctx.channel(err.details.get("channel"))))
 
 
 def _invalid_transition(err: QueueQuotaError, ctx: _Context) -> str:
@@ -267,6 +273,7 @@ _RENDERERS: Final[dict[str, Callable[[QueueQuotaError, _Context], str]]] = {
     "outside_booking_window": _outside_booking_window,
     "already_booked": _already_booked,
     "idempotency_conflict": _plain("idempotency_conflict"),
+    "not_eligible": _not_eligible,
     "booking_not_found": _plain("booking_not_found"),
     "invalid_transition": _invalid_transition,
     "invalid_ticket": _plain("invalid_ticket"),

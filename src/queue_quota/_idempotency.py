@@ -8,7 +8,7 @@ else is `IdempotencyConflict`, which reveals nothing of the first booking.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 from .errors import IdempotencyConflict
 from .models import Booking
@@ -25,13 +25,19 @@ def citizen_refs(keys: Keyring, citizen_id: str | None) -> tuple[str, ...]:
 
 
 def request_fingerprints(
-    keys: Keyring, channel: object, refs: tuple[str, ...], preferred_date: date | None
+    keys: Keyring,
+    channel: object,
+    refs: tuple[str, ...],
+    preferred_date: date | None,
+    preferred_time: time | None = None,
+    places: object = 1,
 ) -> tuple[str, ...]:
     """What binds an idempotency key to its request, once per secret (rotation)."""
     out = []
     for i, signer in enumerate(keys.signers):
         ref = refs[i] if refs else None
-        out.append(signer.request_fingerprint((channel, ref, preferred_date, None, 1)))
+        parts = (channel, ref, preferred_date, preferred_time, places)
+        out.append(signer.request_fingerprint(parts))
     return tuple(dict.fromkeys(out))
 
 

@@ -130,6 +130,21 @@ _ID: Final[dict[str, str]] = {
         "Anda sudah memiliki {limit} nomor antrean aktif untuk {channel}. "
         "Batalkan nomor tersebut jika ingin mendaftar ulang."
     ),
+    "not_eligible": (
+        "Layanan {channel} khusus untuk warga yang memenuhi syarat. Silakan gunakan layanan lain."
+    ),
+    "already_booked.office": (
+        "Anda sudah memiliki {limit} nomor antrean aktif di kantor ini. "
+        "Batalkan salah satunya jika ingin mendaftar lagi."
+    ),
+    "configuration_error.too_many_places": (
+        "Pendaftaran {channel} paling banyak untuk {limit} orang sekaligus (diminta {places})."
+    ),
+    "configuration_error.places": "Jumlah orang harus bilangan bulat 1 sampai {max_places}.",
+    "configuration_error.preferred_time": (
+        "Jam yang dipilih harus berupa jam setempat tanpa zona waktu."
+    ),
+    "configuration_error.no_session": "Tidak ada sesi {channel} yang dimulai pukul {start}.",
     "idempotency_conflict": (
         "Kode permintaan ini sudah dipakai untuk permintaan lain. Tidak ada nomor antrean "
         "yang dibuat; kirim permintaan baru dengan kode baru."
@@ -297,6 +312,23 @@ _EN: Final[dict[str, str]] = {
         "You already hold {limit:# active queue number|# active queue numbers} for {channel}. "
         "Cancel {limit:it|one} first if you want to book again."
     ),
+    "not_eligible": (
+        "The {channel} service is only for eligible citizens. Please use another service."
+    ),
+    "already_booked.office": (
+        "You already hold {limit:# active queue number|# active queue numbers} at this "
+        "office. Cancel {limit:it|one} first if you want to book again."
+    ),
+    "configuration_error.too_many_places": (
+        "At most {limit:# person|# people} per booking on {channel} ({places} asked for)."
+    ),
+    "configuration_error.places": (
+        "The number of places must be a whole number from 1 to {max_places}."
+    ),
+    "configuration_error.preferred_time": (
+        "The preferred time must be a local time without a time zone."
+    ),
+    "configuration_error.no_session": "No {channel} session starts at {start}.",
     "idempotency_conflict": (
         "This request's key was already used for a different request. No queue number was "
         "given; send the new request with a new key."

@@ -8,40 +8,21 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from ._availability import Room
 from .calendar import WorkingCalendar
 from .errors import DayClosed, OutsideBookingWindow, QuotaExhausted, RefusalError
 from .office import Office
 from .policies.base import BookingRequest, QuotaPolicy
-from .storage.base import Storage
 
-__all__ = ["WALK_IN_LOOKAHEAD_DAYS", "explain", "first_with_room"]
+__all__ = ["WALK_IN_LOOKAHEAD_DAYS", "explain"]
 
 #: How far ahead a full walk-in day looks for the next day with room.
 WALK_IN_LOOKAHEAD_DAYS = 60
 
 
-def first_with_room(
-    storage: Storage,
-    office_id: str,
-    policy: QuotaPolicy,
-    calendar: WorkingCalendar,
-    start: date,
-    last: date,
-) -> date | None:
-    """The first working day of ``[start, last]`` with room on the channel (advisory read)."""
-    if last < start:
-        return None
-    end = last + timedelta(days=1)
-    counts = storage.booked_counts(office_id, policy.channel, start, end)
-    for d in calendar.working_days(start, end):
-        if counts.get(d, 0) < policy.capacity_on(d):
-            return d
-    return None
-
-
 def explain(
     office: Office,
-    storage: Storage,
+    room: Room,
     calendar: WorkingCalendar,
     policy: QuotaPolicy,
     request: BookingRequest,
@@ -54,7 +35,7 @@ def explain(
     """
 
     def _room(p: QuotaPolicy, cal: WorkingCalendar, start: date, last: date) -> date | None:
-        return first_with_room(storage, office.id, p, cal, start, last)
+        return room.first_with_room(p, cal, start, last)
 
     if calendar is not office.calendar:
         # A closure made at run time comes first in the order of refusals.

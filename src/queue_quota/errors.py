@@ -10,6 +10,7 @@ switch on and that never changes between releases::
     │   ├── OutsideServiceHours          outside_service_hours
     │   ├── OutsideBookingWindow         outside_booking_window
     │   ├── AlreadyBooked                already_booked
+    │   ├── NotEligible                  not_eligible
     │   └── IdempotencyConflict          idempotency_conflict
     ├── BookingNotFound                  booking_not_found   (also a LookupError)
     ├── InvalidTransition                invalid_transition
@@ -40,6 +41,7 @@ __all__ = [
     "IdempotencyConflict",
     "InvalidTicket",
     "InvalidTransition",
+    "NotEligible",
     "OutsideBookingWindow",
     "OutsideServiceHours",
     "QueueQuotaError",
@@ -188,6 +190,24 @@ class AlreadyBooked(RefusalError):
         super().__init__(message or "already booked", channel=channel, limit=limit)
         self.channel = channel
         self.limit = limit
+
+
+class NotEligible(RefusalError):
+    """The channel is reserved for citizens with a claim the request does not carry.
+
+    ``claim`` names it (e.g. ``"group"`` for a priority counter for the elderly and the
+    disabled); claims are facts the application has verified, passed as
+    ``book(..., claims={...})``.
+    """
+
+    code: ClassVar[str] = "not_eligible"
+
+    def __init__(
+        self, message: str = "", *, channel: str | None = None, claim: str | None = None
+    ) -> None:
+        super().__init__(message or "not eligible for this channel", channel=channel, claim=claim)
+        self.channel = channel
+        self.claim = claim
 
 
 class IdempotencyConflict(RefusalError):

@@ -20,6 +20,7 @@ __all__ = [
     "Charge",
     "DayAvailability",
     "Reservation",
+    "SessionAvailability",
     "Slot",
     "channel_scope",
 ]
@@ -116,7 +117,8 @@ class DayAvailability:
     A closed day has ``capacity == remaining == 0`` and says why in ``closed_reason``.
     ``bookable`` says whether a request on the channel at the time asked (``now``) could
     take that day: open, with room, in the channel's booking window, and admitted by its
-    rules (e.g. a walk-in day only within opening hours).
+    rules (e.g. a walk-in day only within opening hours). ``remaining`` accounts for the
+    pools the channel shares; ``sessions`` has one entry per arrival window.
     """
 
     day: date
@@ -125,11 +127,24 @@ class DayAvailability:
     remaining: int
     closed_reason: str | None = None
     bookable: bool = False
+    sessions: tuple[SessionAvailability, ...] = ()
 
     @property
     def is_open(self) -> bool:
         """Whether the office serves this channel on that day at all."""
         return self.closed_reason is None
+
+
+@attrs.frozen
+class SessionAvailability:
+    """Capacity and use of one session (arrival window) on one day; ``remaining``
+    accounts for the channel's day and its pools."""
+
+    start: time
+    end: time
+    capacity: int
+    booked: int
+    remaining: int
 
 
 @attrs.frozen

@@ -11,6 +11,7 @@ import attrs
 
 from ._suggest import closest, did_you_mean
 from .calendar import WorkingCalendar
+from .counters import Pool
 from .errors import ConfigurationError, UnknownChannel
 from .policies.base import QuotaPolicy
 
@@ -61,12 +62,43 @@ class Office:
     """An office: its id, its `WorkingCalendar`, and one policy per channel.
 
     The order of ``policies`` is the service order of a day's manifest (e.g. online
-    registrants before walk-ins).
+    registrants before walk-ins). ``pools`` are places shared by several channels (a
+    booking takes a place of its channel's day and of every pool its channel is in);
+    ``per_citizen`` limits a citizen's active bookings over every channel of the office.
     """
 
     id: str = attrs.field(validator=_check_id)
     calendar: WorkingCalendar = attrs.field(validator=_check_calendar)
     policies: tuple[QuotaPolicy, ...] = attrs.field(converter=_to_tuple, validator=_check_policies)
+    pools: tuple[Pool, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
+    per_citizen: int | None = attrs.field(default=None, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        names: set[str] = set()
+        for pool in self.pools:
+            if not isinstance(pool, Pool):
+                raise ConfigurationError(f"pools must be Pool objects, got {pool!r}")
+            if pool.name in names:
+                raise ConfigurationError(f"two pools share the name {pool.name!r}")
+            names.add(pool.name)
+            for channel in pool.channels:
+                if channel not in self.channels:
+                    raise ConfigurationError(
+                        f"pool {pool.name!r} names channel {channel!r}, which the office "
+                        f"does not have (channels: {', '.join(self.channels)})"
+                    )
+        if self.per_citizen is not None and (
+            isinstance(self.per_citizen, bool)
+            or not isinstance(self.per_citizen, int)
+            or self.per_citizen < 1
+        ):
+            raise ConfigurationError(
+                f"per_citizen must be None or an integer >= 1, got {self.per_citizen!r}"
+            )
+
+    def pools_of(self, channel: str) -> tuple[Pool, ...]:
+        """The pools a channel's bookings also take a place from."""
+        return tuple(p for p in self.pools if channel in p.channels)
 
     @property
     def channels(self) -> tuple[str, ...]:

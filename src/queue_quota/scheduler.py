@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 
 import attrs
 
+from ._availability import Room
+from ._candidates import CandidateCache, needs_counters, sessions_of
+from ._candidates import build as build_candidates
 from ._idempotency import citizen_refs, request_fingerprints, same_request
-from ._refusals import explain, first_with_room
+from ._refusals import explain
 from .calendar import WorkingCalendar
 from .errors import (
     BookingNotFound,
@@ -25,7 +27,7 @@ from .errors import (
     RefusalError,
     SecretMismatch,
 )
-from .models import Booking, DayAvailability, Reservation, Slot
+from .models import Booking, Candidate, DayAvailability, Reservation
 from .office import Office
 from .policies.base import BookingRequest, QuotaPolicy
 from .storage.base import ChannelMove, Storage
@@ -37,7 +39,6 @@ __all__ = ["Scheduler"]
 #: How far after a closed day `close_day` looks for room for the moved bookings.
 MOVE_HORIZON_DAYS = 366
 _MAX_RANGE_DAYS = 3700
-_SLOT_CACHE_SIZE = 512
 
 
 def _utcnow() -> datetime:
@@ -51,6 +52,37 @@ def _quiet_not_found() -> Iterator[None]:
         yield
     except BookingNotFound:
         raise BookingNotFound("no such booking in this office") from None
+
+
+@attrs.frozen
+class _Ask:
+    """What a booking request asks for, beyond channel and citizen."""
+
+    day: date | None
+    time: time | None
+    places: int
+    claims: Mapping[str, str] | None
+
+
+def _check_time(value: object) -> time | None:
+    if value is None:
+        return None
+    if not isinstance(value, time) or value.tzinfo is not None:
+        raise ConfigurationError(
+            f"preferred_time must be a naive datetime.time (local office time), got {value!r}",
+            message_key="configuration_error.preferred_time",
+        )
+    return value
+
+
+def _check_places(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+        raise ConfigurationError(
+            f"places must be a whole number from 1 to 1000, got {value!r}",
+            message_key="configuration_error.places",
+            max_places=1000,
+        )
+    return value
 
 
 def _check_day(name: str, value: object) -> date:
@@ -116,8 +148,13 @@ class Scheduler:
         self._calendar = office.calendar
         self._order = {p.channel: i for i, p in enumerate(office.policies)}
         self._policies = {p.channel: p for p in office.policies}
-        self._slot_cache: dict[tuple[str, date], tuple[Slot, ...]] = {}
-        self._cache_lock = threading.Lock()
+        self._candidates = CandidateCache(office)
+        self._room = Room(office, storage)
+        if needs_counters(office) and not getattr(storage, "supports_counters", False):
+            raise ConfigurationError(
+                f"{type(storage).__name__} does not support sessions, pools, takes_unused or "
+                "an office-wide per_citizen limit yet; use MemoryStorage or SQLiteStorage"
+            )
 
     def __repr__(self) -> str:
         return f"<Scheduler office={self._office.id!r} storage={self._storage!r}>"
@@ -159,20 +196,30 @@ class Scheduler:
         now: datetime | None = None,
         idempotency_key: str | None = None,
         preferred_date: date | None = None,
+        preferred_time: time | None = None,
+        places: int = 1,
+        claims: Mapping[str, str] | None = None,
     ) -> Booking:
         """Give the citizen a place on ``channel``.
 
         Online: the earliest working day with room in the booking window, or exactly
         ``preferred_date``. Walk-in: today. A retried call with the same
         ``idempotency_key`` returns the same booking, before any other check. A key is
-        bound to its first request (channel, citizen, preferred date): the same key with
-        another request raises `IdempotencyConflict`, books nothing and reveals nothing of
-        the first booking.
+        bound to its first request (channel, citizen, preferred date and time, places): the
+        same key with another request raises `IdempotencyConflict`, books nothing and
+        reveals nothing of the first booking.
+
+        With sessions, the booking takes the earliest session with room on the earliest
+        day with room, or the session starting at ``preferred_time``. ``places`` takes that
+        many units from the day, the session and every pool under one number (a
+        household). ``claims`` are facts the application verified (``{"group":
+        "lansia"}``), handed to the policies and never stored.
 
         Raises:
             QuotaExhausted: No room (with ``next_available`` and ``alternatives``).
             DayClosed, OutsideServiceHours, OutsideBookingWindow, AlreadyBooked: Refusals.
             IdempotencyConflict: The key was first used for another request.
+            NotEligible: The channel requires a claim the request does not carry.
             ConfigurationError: Bad input (unknown channel, naive ``now``, ...).
         """
         if idempotency_key is not None and (
@@ -185,10 +232,13 @@ class Scheduler:
             )
         if preferred_date is not None:
             _check_day("preferred_date", preferred_date)
+        ask = _Ask(preferred_date, _check_time(preferred_time), _check_places(places), claims)
         refs = self._refs(citizen_id)
-        fingerprints = request_fingerprints(self._keys, channel, refs, preferred_date)
+        fingerprints = request_fingerprints(
+            self._keys, channel, refs, preferred_date, preferred_time, places
+        )
         try:
-            booking = self._book(channel, refs, now, idempotency_key, preferred_date, fingerprints)
+            booking = self._book(channel, refs, now, idempotency_key, ask, fingerprints)
         except (RefusalError, ConfigurationError):
             # A key already used is answered with its booking before any refusal. The
             # storage checks the key first inside `reserve`, so only a request that was
@@ -212,7 +262,7 @@ class Scheduler:
         refs: tuple[str, ...],
         now: datetime | None,
         idempotency_key: str | None,
-        preferred_date: date | None,
+        ask: _Ask,
         fingerprints: tuple[str, ...],
     ) -> Booking:
         policy = self._policies.get(channel) or self._office.policy(channel)
@@ -233,16 +283,23 @@ class Scheduler:
             now=local,
             today=local.date(),
             citizen_ref=citizen_ref,
-            preferred_date=preferred_date,
+            preferred_date=ask.day,
+            preferred_time=ask.time,
+            places=ask.places,
+            claims=dict(ask.claims or {}),
         )
         try:
             policy.admit(request, self._calendar)
+            candidates, digest = self._candidates_for(policy, request)
             booking_id = new_booking_id()
             return self._storage.reserve(
                 Reservation(
                     office_id=self._office.id,
                     channel=channel,
-                    slots=self._slots(policy, request),
+                    candidates=candidates,
+                    candidates_key=digest,
+                    places=ask.places,
+                    office_per_citizen=self._office.per_citizen,
                     booking_id=booking_id,
                     ticket=self._signer.issue(booking_id),
                     prefix=policy.prefix,
@@ -256,9 +313,7 @@ class Scheduler:
                 )
             )
         except RefusalError as exc:
-            raise explain(
-                self._office, self._storage, self._effective_calendar(), policy, request, exc
-            ) from None
+            raise self._explain(policy, request, exc) from None
 
     def bookings_of(
         self, citizen_id: str, *, include_past: bool = False, now: datetime | None = None
@@ -304,6 +359,7 @@ class Scheduler:
             today=local.date(),
             citizen_ref=current.citizen_ref,
             preferred_date=preferred_date,
+            places=current.places,
         )
         if current.day < request.today:
             raise InvalidTransition(
@@ -315,16 +371,15 @@ class Scheduler:
             )
         try:
             policy.admit(request, self._calendar)
+            candidates, _ = self._candidates_for(policy, request)
             moved = self._storage.move(
                 self._office.id,
                 current.id,
-                [s for s in self._slots(policy, request) if s.day != current.day],
+                [c for c in candidates if c.day != current.day],
                 prefix=policy.prefix,
             )
         except RefusalError as exc:
-            raise explain(
-                self._office, self._storage, self._effective_calendar(), policy, request, exc
-            ) from None
+            raise self._explain(policy, request, exc) from None
         if moved.previous_number is None:  # a storage that does not say where it came from
             moved = attrs.evolve(moved, previous_day=current.day, previous_number=current.number)
         return moved
@@ -417,7 +472,7 @@ class Scheduler:
             )
         )
         moves = {
-            p.channel: ChannelMove(p.prefix, tuple(self._to_slots(p, days)))
+            p.channel: ChannelMove(p.prefix, build_candidates(self._office, p, days))
             for p in self._office.policies
         }
         return self._storage.close_day(
@@ -481,24 +536,29 @@ class Scheduler:
             )
         at = self._now(now)
         calendar = self._effective_calendar()
-        counts = self._storage.booked_counts(self._office.id, channel, start, end)
+        room = self._room.days(policy, start, end)
         bookable = self._bookable_days(policy, calendar, at)
         out: list[DayAvailability] = []
         d = start
         one = timedelta(days=1)
         while d < end:
-            booked = counts.get(d, 0)
+            r = room[d]
             reason = calendar.closure_reason(d)
-            if reason is None:
-                cap = policy.capacity_on(d)
-                if cap == 0:
-                    reason = "no capacity"
+            if reason is None and r.capacity == 0:
+                reason = "no capacity"
             if reason is not None:
-                out.append(DayAvailability(d, 0, booked, 0, reason))
+                out.append(DayAvailability(d, 0, r.booked, 0, reason))
             else:
-                left = max(0, cap - booked)
                 out.append(
-                    DayAvailability(d, cap, booked, left, None, bookable=left > 0 and d in bookable)
+                    DayAvailability(
+                        d,
+                        r.capacity,
+                        r.booked,
+                        r.remaining,
+                        None,
+                        bookable=r.remaining > 0 and d in bookable,
+                        sessions=r.sessions,
+                    )
                 )
             d += one
         return out
@@ -514,28 +574,36 @@ class Scheduler:
         except (RefusalError, ConfigurationError):
             return frozenset()
         days = set()
-        for slot in self._slots(policy, request):
-            if calendar.closure_reason(slot.day) is not None:
+        for day in dict.fromkeys(c.day for c in self._candidates_for(policy, request)[0]):
+            if calendar.closure_reason(day) is not None:
                 continue
-            probe = attrs.evolve(request, preferred_date=slot.day)
+            probe = attrs.evolve(request, preferred_date=day)
             try:
                 policy.admit(probe, calendar)
             except (RefusalError, ConfigurationError):
                 continue
-            days.add(slot.day)
+            days.add(day)
         return frozenset(days)
 
     def manifest(
         self, day: date, channel: str | None = None, *, include_cancelled: bool = False
     ) -> list[Booking]:
-        """The bookings of ``day`` in service order: channel order of the office, then number."""
+        """The bookings of ``day`` in service order: channel order of the office, then
+        arrival window, then number."""
         _check_day("day", day)
         if channel is not None:
             self._office.policy(channel)
         found = self._storage.bookings_on(
             self._office.id, day, channel, include_cancelled=include_cancelled
         )
-        return sorted(found, key=lambda b: (self._order.get(b.channel, 1 << 30), b.number))
+        return sorted(
+            found,
+            key=lambda b: (
+                self._order.get(b.channel, 1 << 30),
+                b.window[0] if b.window else time.min,
+                b.number,
+            ),
+        )
 
     def closures(self) -> dict[date, str]:
         """Days closed at run time (by any process sharing the storage), with reasons."""
@@ -548,7 +616,7 @@ class Scheduler:
         calendar = self._effective_calendar()
         # The window is the office calendar's, as in `book`; run-time closures close days.
         start, last = policy.booking_window(today, self._calendar)
-        return first_with_room(self._storage, self._office.id, policy, calendar, start, last)
+        return self._room.first_with_room(policy, calendar, start, last)
 
     # -- internals -------------------------------------------------------------------------
 
@@ -583,28 +651,30 @@ class Scheduler:
         self, policy: QuotaPolicy, request: BookingRequest, exc: RefusalError
     ) -> RefusalError:
         calendar = self._effective_calendar()
-        return explain(self._office, self._storage, calendar, policy, request, exc)
+        return explain(self._office, self._room, calendar, policy, request, exc)
 
     def _effective_calendar(self) -> WorkingCalendar:
         closures = self._storage.closures(self._office.id)
         return self._calendar.with_closures(closures) if closures else self._calendar
 
-    def _slots(self, policy: QuotaPolicy, request: BookingRequest) -> tuple[Slot, ...]:
-        if request.preferred_date is not None:
-            return tuple(self._to_slots(policy, (request.preferred_date,)))
-        key = (policy.channel, request.today)
-        cached = self._slot_cache.get(key)
-        if cached is None:
-            cached = tuple(self._to_slots(policy, policy.candidate_days(request, self._calendar)))
-            with self._cache_lock:
-                if len(self._slot_cache) >= _SLOT_CACHE_SIZE:
-                    self._slot_cache.clear()
-                self._slot_cache[key] = cached
-        return cached
-
-    @staticmethod
-    def _to_slots(policy: QuotaPolicy, days: Iterable[date]) -> Iterable[Slot]:
-        for d in days:
-            cap = policy.capacity_on(d)
-            if cap > 0:
-                yield Slot(d, cap)
+    def _candidates_for(
+        self, policy: QuotaPolicy, request: BookingRequest
+    ) -> tuple[tuple[Candidate, ...], str | None]:
+        candidates, digest = self._candidates.get(policy, request, self._calendar)
+        if request.places > 1 and not getattr(self._storage, "supports_counters", False):
+            raise ConfigurationError(
+                f"{type(self._storage).__name__} does not support bookings of several places"
+            )
+        if request.preferred_time is None:
+            return candidates, digest
+        chosen = tuple(
+            c for c in candidates if c.window is not None and c.window[0] == request.preferred_time
+        )
+        if not chosen and not any(s.start == request.preferred_time for s in sessions_of(policy)):
+            raise ConfigurationError(
+                f"no session of {policy.channel} starts at {request.preferred_time:%H:%M}",
+                message_key="configuration_error.no_session",
+                channel=policy.channel,
+                start=request.preferred_time,
+            )
+        return chosen, None

@@ -10,8 +10,8 @@ Custom policies implement this protocol; nothing needs subclassing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import attrs
@@ -32,6 +32,9 @@ class BookingRequest:
         today: The office's local date at ``now``.
         citizen_ref: Keyed hash of the citizen's ID, or ``None`` (anonymous).
         preferred_date: A specific day asked for, or ``None`` for the earliest.
+        preferred_time: The start of the session asked for, or ``None`` for the earliest.
+        places: Places asked for under one number (a household).
+        claims: Facts the application has verified (``{"group": "lansia"}``); never stored.
     """
 
     channel: str
@@ -39,6 +42,9 @@ class BookingRequest:
     today: date
     citizen_ref: str | None = None
     preferred_date: date | None = None
+    preferred_time: time | None = None
+    places: int = 1
+    claims: Mapping[str, str] = attrs.field(factory=dict, repr=False)
 
 
 @runtime_checkable

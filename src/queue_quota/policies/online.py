@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..capacity import CapacityCalendar
+from ..counters import Session, check_sessions
 from ..errors import DayClosed, OutsideBookingWindow
-from . import _validate
+from . import _shared, _validate
 from .base import BookingRequest
 
 if TYPE_CHECKING:
@@ -49,6 +50,10 @@ def _per_citizen(_: object, a: object, v: Any) -> None:
     _validate.optional_limit("per_citizen", v)
 
 
+def _max_places(_: object, a: object, v: Any) -> None:
+    _validate.optional_limit("max_places", v)
+
+
 @attrs.frozen
 class OnlineQuota:
     """Online registration: at most ``capacity`` people a day, booked ahead.
@@ -72,6 +77,11 @@ class OnlineQuota:
         title: The channel's name for readers, in tickets, tables and messages: one
             text, or ``{"id": "Prioritas", "en": "Priority"}`` (default: the built-in
             name of the channel, or its key).
+        sessions: Arrival windows (`Session`): a booking takes a place in the earliest
+            session with room (or the one asked for), and in the channel's day.
+        requires_claim: A claim the request must carry (``book(..., claims=)``), else
+            `NotEligible`: e.g. ``"group"`` for a counter reserved for the elderly.
+        max_places: The most places one booking may take (a household); ``None``: any.
     """
 
     capacity: CapacityCalendar = attrs.field(converter=_capacity)
@@ -83,6 +93,9 @@ class OnlineQuota:
     title: dict[str, str] | None = attrs.field(
         default=None, kw_only=True, converter=_validate.title, eq=False
     )
+    sessions: tuple[Session, ...] = attrs.field(default=(), kw_only=True, converter=check_sessions)
+    requires_claim: str | None = attrs.field(default=None, kw_only=True)
+    max_places: int | None = attrs.field(default=None, kw_only=True, validator=_max_places)
 
     @property
     def walk_in(self) -> bool:
@@ -105,7 +118,9 @@ class OnlineQuota:
         )
 
     def admit(self, request: BookingRequest, calendar: WorkingCalendar) -> None:
-        """Refuse a preferred date outside the window (`OutsideBookingWindow`) or closed."""
+        """Refuse a request without the required claim (`NotEligible`), too many places,
+        or a preferred date that is closed (`DayClosed`) or outside the window."""
+        _shared.check_claim_and_places(self, request)
         day = request.preferred_date
         if day is None:
             return

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..capacity import CapacityCalendar
+from ..counters import Session, check_sessions
 from ..errors import ConfigurationError, DayClosed, OutsideServiceHours
-from . import _validate
+from . import _shared, _validate
 from .base import BookingRequest
 
 if TYPE_CHECKING:
@@ -34,6 +35,10 @@ def _per_citizen(_: object, a: object, v: Any) -> None:
     _validate.optional_limit("per_citizen", v)
 
 
+def _max_places(_: object, a: object, v: Any) -> None:
+    _validate.optional_limit("max_places", v)
+
+
 @attrs.frozen
 class WalkInQuota:
     """Walk-ins: at most ``capacity`` manual numbers a day, today only, in opening hours.
@@ -53,6 +58,11 @@ class WalkInQuota:
         title: The channel's name for readers, in tickets, tables and messages: one
             text, or ``{"id": "Loket", "en": "Counter"}`` (default: the built-in name of
             the channel, or its key).
+        sessions: Arrival windows within the opening hours (`Session`).
+        requires_claim: A claim the request must carry, else `NotEligible`.
+        max_places: The most places one number may take (``None``: any).
+        takes_unused: ``{"online": time(10)}``: from 10:00 local time today, walk-ins may
+            also take the places the online channel left unbooked today.
     """
 
     capacity: CapacityCalendar = attrs.field(converter=_capacity)
@@ -64,12 +74,26 @@ class WalkInQuota:
     title: dict[str, str] | None = attrs.field(
         default=None, kw_only=True, converter=_validate.title, eq=False
     )
+    sessions: tuple[Session, ...] = attrs.field(default=(), kw_only=True, converter=check_sessions)
+    requires_claim: str | None = attrs.field(default=None, kw_only=True)
+    max_places: int | None = attrs.field(default=None, kw_only=True, validator=_max_places)
+    takes_unused: dict[str, time] = attrs.field(
+        factory=dict, kw_only=True, converter=_shared.takes_unused, eq=False
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.opens >= self.closes:
             raise ConfigurationError(
                 f"opens ({self.opens}) must be earlier than closes ({self.closes})"
             )
+        for s in self.sessions:
+            if s.start < self.opens or s.end > self.closes:
+                raise ConfigurationError(
+                    f"session {s.start:%H:%M}-{s.end:%H:%M} is outside the opening hours "
+                    f"{self.opens:%H:%M}-{self.closes:%H:%M}"
+                )
+        if self.channel in self.takes_unused:
+            raise ConfigurationError("takes_unused names the walk-in channel itself")
 
     @property
     def walk_in(self) -> bool:
@@ -90,7 +114,8 @@ class WalkInQuota:
         return today, today
 
     def admit(self, request: BookingRequest, calendar: WorkingCalendar) -> None:
-        """Refuse on a closed day, then outside opening hours."""
+        """Refuse on a closed day, then outside opening hours, then without the required
+        claim or with too many places."""
         today = request.today
         reason = calendar.closure_reason(today)
         if reason is not None:
@@ -118,6 +143,7 @@ class WalkInQuota:
                 next_available=come_back,
                 channel=self.channel,
             )
+        _shared.check_claim_and_places(self, request)
 
     def candidate_days(self, request: BookingRequest, calendar: WorkingCalendar) -> Iterable[date]:
         """Today."""

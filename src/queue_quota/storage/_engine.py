@@ -59,6 +59,9 @@ class TransactionalStorage:
         ```
     """
 
+    #: Takes several counters (sessions, pools), several places and office-wide limits.
+    supports_counters = True
+
     def __init__(self, primitives: Primitives) -> None:
         self._p = primitives
 
