@@ -24,7 +24,7 @@ from ._search import (
     take,
 )
 from .base import ChannelMove
-from .primitives import Primitives, Transaction
+from .primitives import CounterRow, Primitives, Transaction
 
 __all__ = ["TransactionalStorage"]
 
@@ -162,37 +162,48 @@ class TransactionalStorage:
                     return existing[0]
             self._check_limits(tx, r)
             closed, meta = _closed(tx)
-            try:
-                cand, rows = find(
-                    tx, r.channel, candidates, r.places, meta=meta, closed=closed, digest=digest
-                )
-            except QuotaExhausted:
-                if tx.bookings(booking_id=r.booking_id):
-                    raise self._duplicate(r.booking_id) from None
-                raise
-            number, charges = take(tx, r.channel, cand, rows, r.places)
-            booking = Booking(
-                id=r.booking_id,
-                office_id=r.office_id,
-                channel=r.channel,
-                day=cand.day,
-                number=number,
-                label=make_label(r.prefix, number),
-                status=BookingStatus.BOOKED,
-                citizen_ref=r.citizen_ref,
-                created_at=r.created_at,
-                ticket=r.ticket,
-                idempotency_key=r.idempotency_key,
-                request_fingerprint=r.fingerprint,
-                places=r.places,
-                window=cand.window,
-                charges=charges,
+            found = find(
+                tx, r.channel, candidates, r.places, meta=meta, closed=closed, digest=digest
             )
-            try:
-                tx.put_booking(booking, new=True)
-            except KeyError:
-                raise self._duplicate(r.booking_id) from None
-            return booking
+            if found is None:
+                # Commit (the skip pointer may have advanced), then refuse.
+                duplicate = bool(tx.bookings(booking_id=r.booking_id))
+            else:
+                return self._take_new(tx, r, *found)
+        if duplicate:
+            raise self._duplicate(r.booking_id)
+        raise QuotaExhausted(channel=r.channel)
+
+    def _take_new(
+        self,
+        tx: Transaction,
+        r: Reservation,
+        cand: Candidate,
+        rows: dict[tuple[str, date], CounterRow],
+    ) -> Booking:
+        number, charges = take(tx, r.channel, cand, rows, r.places)
+        booking = Booking(
+            id=r.booking_id,
+            office_id=r.office_id,
+            channel=r.channel,
+            day=cand.day,
+            number=number,
+            label=make_label(r.prefix, number),
+            status=BookingStatus.BOOKED,
+            citizen_ref=r.citizen_ref,
+            created_at=r.created_at,
+            ticket=r.ticket,
+            idempotency_key=r.idempotency_key,
+            request_fingerprint=r.fingerprint,
+            places=r.places,
+            window=cand.window,
+            charges=charges,
+        )
+        try:
+            tx.put_booking(booking, new=True)
+        except KeyError:
+            raise self._duplicate(r.booking_id) from None
+        return booking
 
     def cancel(self, office_id: str, booking_id: str, *, not_before: date) -> Booking:
         with self._p.transaction(office_id, write=True) as tx:
@@ -309,7 +320,7 @@ class TransactionalStorage:
         closed: set[date],
         meta: dict[str, str],
     ) -> Booking:
-        cand, rows = find(
+        found = find(
             tx,
             b.channel,
             candidates,
@@ -319,6 +330,9 @@ class TransactionalStorage:
             digest=None,
             exclude=b.day,
         )
+        if found is None:
+            raise QuotaExhausted(channel=b.channel)
+        cand, rows = found
         number, charges = take(tx, b.channel, cand, rows, b.places)
         release(tx, b, meta)
         new = attrs.evolve(

@@ -127,6 +127,7 @@ class PgBase:
         self._retries = 0
         # Skip pointer over full days, per (office, channel): see `PostgresStorage.reserve`.
         self._hints: dict[tuple[str, str], tuple[Sequence[Slot], int, int]] = {}
+        self._converted: dict[str, tuple[Slot, ...]] = {}
         self._stats_lock = threading.Lock()
 
     def __repr__(self) -> str:

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import attrs
 
-from ..errors import QuotaExhausted, StorageError
+from ..errors import StorageError
 from ..models import Booking, Candidate, Slot, channel_scope
 from .primitives import CounterRow, Transaction
 
@@ -87,8 +87,10 @@ def find(
     closed: set[date],
     digest: str | None,
     exclude: date | None = None,
-) -> tuple[Candidate, dict[tuple[str, date], CounterRow]]:
-    """The first candidate with room for ``places`` in every counter, and the rows read.
+) -> tuple[Candidate, dict[tuple[str, date], CounterRow]] | None:
+    """The first candidate with room for ``places`` in every counter, and the rows read;
+    ``None`` if none fits (the pointer advanced past dead candidates is still written:
+    commit the transaction before refusing, so the next request skips them too).
 
     ``meta`` is the office's ``"~"`` meta (epoch and pointers), ``closed`` its closed days.
     With a ``digest`` (and no ``exclude``: a move never uses the pointer) the search starts
@@ -123,7 +125,7 @@ def find(
                 return c, rows
         i += CHUNK
     _remember(tx, meta, name, digest, epoch, n if first_alive is None else first_alive, exclude)
-    raise QuotaExhausted(channel=channel)
+    return None
 
 
 def _remember(

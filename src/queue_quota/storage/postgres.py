@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from ..errors import BookingNotFound, InvalidTransition, StorageError
-from ..models import Booking, Reservation, Slot
+from ..errors import BookingNotFound, ConfigurationError, InvalidTransition, StorageError
+from ..models import Booking, Candidate, Reservation, Slot
 from ._pg_base import PgBase, Row
 from ._pg_support import Refused, to_booking
 from .base import ChannelMove
@@ -137,7 +137,7 @@ class PostgresStorage(PgBase):
             StorageError: The database failed.
         """
         r = reservation
-        slots = r.slots
+        slots = self._slots_of(r)
         hint_key = (r.office_id, r.channel)
         hint = self._hints.get(hint_key)
         start, epoch, whole = 0, None, False
@@ -223,8 +223,28 @@ class PostgresStorage(PgBase):
             "check in", office_id, booking_id
         )  # fmt: skip
 
+    def _slots_of(self, r: Reservation) -> Sequence[Slot]:
+        """The reservation's slots: one counter per candidate is all this adapter takes
+        (the scheduler refuses offices with sessions or pools on it). Converted candidate
+        lists are kept by digest, so the skip pointer (by identity) still applies."""
+        if r.slots or not r.candidates:
+            return r.slots
+        key = r.candidates_key
+        cached = self._converted.get(key) if key is not None else None
+        if cached is None:
+            cached = _single_counter(r.channel, r.candidates)
+            if r.places != 1:
+                raise ConfigurationError("PostgresStorage books one place per booking (for now)")
+            if key is not None:
+                if len(self._converted) > 256:
+                    self._converted.clear()
+                self._converted[key] = cached
+        elif r.places != 1:
+            raise ConfigurationError("PostgresStorage books one place per booking (for now)")
+        return cached
+
     def move(
-        self, office_id: str, booking_id: str, slots: Sequence[Slot], *, prefix: str
+        self, office_id: str, booking_id: str, slots: Sequence[Slot | Candidate], *, prefix: str
     ) -> Booking:
         """Atomically move a ``BOOKED`` booking to the first slot with room.
 
@@ -233,8 +253,9 @@ class PostgresStorage(PgBase):
             BookingNotFound: Unknown id.
             InvalidTransition: Not ``BOOKED``.
         """
-        days = [s.day for s in slots]
-        caps = [s.capacity for s in slots]
+        plain = _single_counter(None, slots)
+        days = [s.day for s in plain]
+        caps = [s.capacity for s in plain]
         return self._write_one(
             "MOVE", lambda _retry: (office_id, booking_id, days, caps, prefix), False,
             "move a booking", office_id, booking_id
@@ -263,8 +284,9 @@ class PostgresStorage(PgBase):
         caps: list[int] = []
         for how in moves.values():
             prefixes.append(how.prefix)
-            days.extend(s.day for s in how.slots)
-            caps.extend(s.capacity for s in how.slots)
+            plain = _single_counter(None, how.slots)
+            days.extend(s.day for s in plain)
+            caps.extend(s.capacity for s in plain)
             starts.append(len(days) + 1)
         args = (office_id, day, reason, now, channels, prefixes, starts, days, caps)
         try:
@@ -317,3 +339,18 @@ def _is_duplicate_id(error: BaseException | None) -> bool:
 
 def _duplicate(booking_id: str) -> InvalidTransition:
     return InvalidTransition(f"booking id {booking_id} already exists", reason="duplicate_id")
+
+
+def _single_counter(channel: str | None, items: Sequence[Slot | Candidate]) -> tuple[Slot, ...]:
+    """Candidates of the channel's own counter only, as 0.1 slots."""
+    out = []
+    for c in items:
+        if isinstance(c, Slot):
+            out.append(c)
+        elif len(c.charges) == 1 and c.charges[0].scope.startswith("c:") and c.window is None:
+            out.append(Slot(c.day, c.charges[0].capacity))
+        else:
+            raise ConfigurationError(
+                "PostgresStorage takes one counter per booking (no sessions or pools yet)"
+            )
+    return tuple(out)
