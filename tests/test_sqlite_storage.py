@@ -1,5 +1,6 @@
-"""SQLiteStorage beyond the shared contract: the upgrade of a real 0.1 file, several
-processes at once, the citizen index, and the fast path's statement count."""
+"""SQLiteStorage beyond the shared contract: the upgrade of a real 0.1 file and of a
+version 2 file, several processes at once, the indexes each read uses, and what a common
+booking costs in statements. (The primitives alone: test_sqlite_primitives.py.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -114,29 +115,41 @@ def test_golden_database_is_a_0_1_database() -> None:
     assert "qq_booking_citizen" in schema["indexes"]
 
 
-def test_upgrade_keeps_every_booking_closure_and_counter(tmp_path: Path) -> None:
-    """Opening a 0.1 file upgrades it in place and every value 0.1 wrote reads back the same."""
-    path = _old_database(tmp_path)
-    raw_before = _rows(path, f"SELECT {OLD_COLUMNS} FROM qq_booking ORDER BY office_id, id")
-    storage = SQLiteStorage(path)
-    storage.migrate()
+def _counters(path: Path) -> list[list[Any]]:
+    return [list(r) for r in _rows(path, "SELECT * FROM qq_counter ORDER BY 1, 2, 3")]
+
+
+#: 0.1's day counters as version 3 counters: (office, "c:" channel, day, used, last).
+EXPECTED_COUNTERS = [
+    [o, f"c:{c}", d, booked, last] for o, c, d, _, booked, last in EXPECTED["days"]
+]
+
+
+def _expected_epochs() -> dict[str, int]:
+    epochs: dict[str, int] = {}
+    for office_id, _, epoch in EXPECTED["epochs"]:
+        epochs[office_id] = max(epoch, epochs.get(office_id, 0))
+    return epochs
+
+
+def _assert_golden_kept(storage: SQLiteStorage, path: Path, raw_before: list[Any]) -> None:
+    """Every value 0.1 wrote reads back the same, raw and through the adapter."""
     assert _rows(path, f"SELECT {OLD_COLUMNS} FROM qq_booking ORDER BY office_id, id") == (
         raw_before
     )
-    assert _rows(path, "SELECT key_fingerprint FROM qq_booking") == [(None,)] * len(raw_before)
-    assert [list(r) for r in _rows(path, "SELECT * FROM qq_day ORDER BY 1, 2, 3")] == (
-        EXPECTED["days"]
-    )
-    assert [list(r) for r in _rows(path, "SELECT * FROM qq_epoch ORDER BY 1, 2")] == (
-        EXPECTED["epochs"]
-    )
-    # Through the adapter: every booking by id, by day and by citizen, as 0.1 read it.
+    assert _rows(
+        path, "SELECT DISTINCT places, charges, window_start, window_end FROM qq_booking"
+    ) == [(1, None, None, None)]
+    assert _counters(path) == EXPECTED_COUNTERS
+    assert dict(
+        _rows(path, "SELECT office_id, value FROM qq_office_meta WHERE name = '~epoch'")
+    ) == {o: str(e) for o, e in _expected_epochs().items()}
     expected = EXPECTED["bookings"]
     assert len(expected) == len(raw_before) == 13
     for want in expected:
         got = storage.get(want["office_id"], want["id"])
         assert _as_json(got) == want
-        assert got.request_fingerprint is None
+        assert (got.places, got.window, got.charges) == (1, None, ())
         if want["idempotency_key"] is not None:
             found = storage.find_by_key(want["office_id"], want["idempotency_key"])
             assert found == got
@@ -153,10 +166,85 @@ def test_upgrade_keeps_every_booking_closure_and_counter(tmp_path: Path) -> None
             assert want in [_as_json(b) for b in mine]
     for office_id, closed in EXPECTED["closures"].items():
         assert {d.isoformat(): r for d, r in storage.closures(office_id).items()} == closed
+    for office_id, channel, d, _, booked, _ in EXPECTED["days"]:
+        day_ = date.fromisoformat(d)
+        counts = storage.booked_counts(office_id, channel, day_, day_ + timedelta(days=1))
+        assert counts == ({day_: booked} if booked else {})
     schema = _schema(path)
-    assert schema["version"] == str(SCHEMA_VERSION) == "2"
-    assert "qq_booking_citizen" not in schema["indexes"]
-    assert "qq_booking_citizen_ref" in schema["indexes"]
+    assert schema["version"] == str(SCHEMA_VERSION) == "3"
+    assert not {"qq_day", "qq_epoch", "qq_booking_old"} & set(schema["columns"])
+    assert schema["indexes"] == NEW_INDEXES
+
+
+#: Every index of a version 3 file (the tables' own keys are automatic indexes).
+NEW_INDEXES = sorted(
+    [
+        "qq_booking_citizen_ref",
+        "qq_booking_key",
+        "qq_booking_number",
+        "sqlite_autoindex_qq_meta_1",
+    ]
+)
+
+
+def test_upgrade_keeps_every_booking_closure_and_counter(tmp_path: Path) -> None:
+    """Opening a 0.1 file upgrades it in place and every value 0.1 wrote reads back the same;
+    day counters become ``c:`` counters, the epochs one ``~epoch`` per office."""
+    path = _old_database(tmp_path)
+    raw_before = _rows(path, f"SELECT {OLD_COLUMNS} FROM qq_booking ORDER BY office_id, id")
+    closures_before = _rows(path, "SELECT * FROM qq_closure ORDER BY 1, 2")
+    storage = SQLiteStorage(path)
+    storage.migrate()
+    _assert_golden_kept(storage, path, raw_before)
+    assert _rows(path, "SELECT key_fingerprint FROM qq_booking") == [(None,)] * len(raw_before)
+    assert _rows(path, "SELECT * FROM qq_closure ORDER BY 1, 2") == closures_before
+    storage.close()
+
+
+# What the hardening schema (version 2, never released) changed in a 0.1 file.
+_V2_FROM_V1 = """
+ALTER TABLE qq_booking ADD COLUMN key_fingerprint TEXT;
+CREATE TABLE qq_secret (
+    office_id   TEXT NOT NULL PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+) WITHOUT ROWID;
+DROP INDEX qq_booking_citizen;
+CREATE INDEX qq_booking_citizen_ref
+    ON qq_booking (office_id, citizen_ref, channel, status, day)
+    WHERE citizen_ref IS NOT NULL;
+UPDATE qq_meta SET value = '2' WHERE key = 'schema_version';
+UPDATE qq_booking SET key_fingerprint = 'fp-' || idempotency_key
+    WHERE idempotency_key IS NOT NULL;
+INSERT INTO qq_secret VALUES ('golden-tegal', 'secret-fp', '2020-06-08T01:00:00+00:00')
+"""
+
+
+def _v2_database(tmp_path: Path) -> Path:
+    path = _old_database(tmp_path, "v2.sqlite3")
+    with _raw(path) as conn:
+        conn.executescript(_V2_FROM_V1)
+    return path
+
+
+def test_upgrade_of_a_version_2_file_keeps_fingerprints_and_secrets(tmp_path: Path) -> None:
+    """The unreleased hardening schema upgrades too: its request fingerprints and secret
+    fingerprints are kept, and everything 0.1 wrote as well."""
+    path = _v2_database(tmp_path)
+    assert _schema(path)["version"] == "2"
+    raw_before = _rows(path, f"SELECT {OLD_COLUMNS} FROM qq_booking ORDER BY office_id, id")
+    secrets = _rows(path, "SELECT * FROM qq_secret")
+    storage = SQLiteStorage(path)
+    storage.migrate()
+    _assert_golden_kept(storage, path, raw_before)
+    for want in EXPECTED["bookings"]:
+        got = storage.get(want["office_id"], want["id"])
+        key = want["idempotency_key"]
+        assert got.request_fingerprint == (None if key is None else f"fp-{key}")
+    assert _rows(path, "SELECT * FROM qq_secret") == secrets
+    assert storage.claim_secret(TEGAL, "secret-fp", ["secret-fp"]) == "secret-fp"
+    assert storage.claim_secret(BREBES, "other-fp", ["other-fp"]) is None
+    assert _schema(path) == _schema(_migrated_copy(tmp_path))
     storage.close()
 
 
@@ -217,8 +305,11 @@ def test_upgrade_gives_the_schema_of_a_new_file(tmp_path: Path) -> None:
     new = tmp_path / "new.sqlite3"
     SQLiteStorage(new).migrate()
     assert _schema(old) == _schema(new)
-    assert _schema(new)["version"] == "2"
+    assert _schema(new)["version"] == "3"
     assert "qq_secret" in _schema(new)["columns"]
+    assert _rows(old, "SELECT sql FROM sqlite_master ORDER BY name") == _rows(
+        new, "SELECT sql FROM sqlite_master ORDER BY name"
+    )
 
 
 def test_upgrade_is_idempotent(tmp_path: Path) -> None:
@@ -245,24 +336,40 @@ def test_upgrade_after_another_process_upgraded_changes_nothing(tmp_path: Path) 
 
 
 def test_upgrade_finishes_a_half_done_file(tmp_path: Path) -> None:
-    """Each step is idempotent on its own: a file with the column but version 1 upgrades."""
+    """A file with version 2's column but version 1 in qq_meta upgrades (fingerprints kept)."""
     path = _old_database(tmp_path)
     with _raw(path) as conn:
         conn.execute("ALTER TABLE qq_booking ADD COLUMN key_fingerprint TEXT")
+        conn.execute("UPDATE qq_booking SET key_fingerprint = 'fp'")
     SQLiteStorage(path).migrate()
     assert _schema(path) == _schema(_migrated_copy(tmp_path))
+    assert _rows(path, "SELECT DISTINCT key_fingerprint FROM qq_booking") == [("fp",)]
 
 
-def test_index_recreated_by_a_0_1_process_is_dropped_again(tmp_path: Path) -> None:
-    """A 0.1 process recreates its old index before refusing the newer file: dropped again."""
-    path = _migrated_copy(tmp_path)
-    with _raw(path) as conn:
-        conn.execute(
-            "CREATE INDEX qq_booking_citizen ON qq_booking (office_id, channel, citizen_ref, day) "
-            "WHERE citizen_ref IS NOT NULL AND status IN ('booked', 'checked_in')"
+def _zero_one_schema() -> str:
+    """The statements 0.1 runs on every first open (before it reads the version)."""
+    with _raw(GOLDEN / "queue.sqlite3") as conn:
+        return (
+            ";\n".join(
+                r[0] for r in conn.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL")
+            )
+            .replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ")
+            .replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ")
         )
+
+
+def test_what_a_0_1_process_recreates_is_dropped_again(tmp_path: Path) -> None:
+    """A 0.1 process recreates its (empty) day and epoch tables and its citizen index
+    before it refuses the newer file: the next open drops them, nothing else changes."""
+    path = _migrated_copy(tmp_path)
+    before = _rows(path, "SELECT * FROM qq_booking ORDER BY 1, 2"), _counters(path)
+    with _raw(path) as conn:
+        conn.executescript(_zero_one_schema())
+        assert {"qq_day", "qq_epoch"} <= set(_schema(path)["columns"])
     SQLiteStorage(path).migrate()
+    assert _schema(path) == _schema(_migrated_copy(tmp_path, "again.sqlite3"))
     assert "qq_booking_citizen" not in _schema(path)["indexes"]
+    assert (_rows(path, "SELECT * FROM qq_booking ORDER BY 1, 2"), _counters(path)) == before
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -295,8 +402,8 @@ def test_an_up_to_date_file_is_opened_without_a_write_transaction(tmp_path: Path
     storage.close()
 
 
-def _migrated_copy(tmp_path: Path) -> Path:
-    path = _old_database(tmp_path, "reference.sqlite3")
+def _migrated_copy(tmp_path: Path, name: str = "reference.sqlite3") -> Path:
+    path = _old_database(tmp_path, name)
     SQLiteStorage(path).migrate()
     return path
 
@@ -364,8 +471,8 @@ def test_processes_opening_a_0_1_database_at_once(tmp_path: Path) -> None:
     assert sorted(number for _, number in got) == list(range(1, PROCESSES + 1)), got
     schema = _schema(path)
     assert schema == _schema(_migrated_copy(tmp_path))
-    assert schema["version"] == "2"
-    assert [c[0] for c in schema["columns"]["qq_booking"]].count("key_fingerprint") == 1
+    assert schema["version"] == "3"
+    assert _counters(path)[-1] == [TEGAL, "c:walk_in", "2020-06-15", PROCESSES, PROCESSES]
     after = _rows(path, f"SELECT {OLD_COLUMNS} FROM qq_booking ORDER BY office_id, id")
     assert set(raw_before) <= set(after)
     assert len(after) == len(raw_before) + PROCESSES
@@ -426,7 +533,7 @@ def test_bookings_of_searches_the_citizen_index(tmp_path: Path, since: date | No
     for analyzed in (False, True):
         plans = _plans(storage, lambda: storage.bookings_of(OFFICE, refs, since=since))
         assert len(plans) == 1
-        assert "USING INDEX qq_booking_citizen_ref (office_id=? AND citizen_ref=?)" in plans[0]
+        assert "USING INDEX qq_booking_citizen_ref (office_id=? AND citizen_ref=?" in plans[0]
         assert "SCAN" not in plans[0]
         found = storage.bookings_of(OFFICE, refs, since=since)
         assert [(b.citizen_ref, b.day) for b in found] == [("ref-old", day(3)), ("ref-a", day(5))]
@@ -436,11 +543,12 @@ def test_bookings_of_searches_the_citizen_index(tmp_path: Path, since: date | No
 
 
 def test_citizen_limit_searches_the_citizen_index(tmp_path: Path) -> None:
-    """The per-citizen count (fast path and full search) is a covering seek on the index."""
+    """The per-citizen limit is one seek (office, ref, day from today) on the citizen index,
+    also with older refs of a rotated secret."""
     storage = SQLiteStorage(tmp_path / "q.sqlite3")
     _crowd(storage)
     where = slots(day(40), capacity=50)
-    storage.reserve(reservation(where))  # sets the skip pointer on `where`
+    storage.reserve(reservation(where))
     r = attrs.evolve(
         reservation(where, citizen="ref-new", per_citizen=1), other_refs=("ref-1", "ref-2")
     )
@@ -452,13 +560,37 @@ def test_citizen_limit_searches_the_citizen_index(tmp_path: Path) -> None:
     refused()
     plans = _plans(storage, refused)
     searches = [step for plan in plans for step in plan.split(" / ") if "qq_booking" in step]
-    assert len(searches) == 2, plans  # the fast take's count, then the full search's
-    for step in searches:
-        assert step.startswith("SEARCH qq_booking USING COVERING INDEX qq_booking_citizen_ref")
+    assert searches == [
+        "SEARCH qq_booking USING INDEX qq_booking_citizen_ref (office_id=? AND citizen_ref=? "
+        "AND day>?)"
+    ], plans
     storage.close()
 
 
-# -- the common booking stays one statement -------------------------------------------------
+def test_every_read_seeks_its_index(tmp_path: Path) -> None:
+    """By key, by day, by id and the counters: seeks, never a scan of an office's rows."""
+    storage = SQLiteStorage(tmp_path / "q.sqlite3")
+    _crowd(storage)
+    b = storage.reserve(reservation(slots(day(3), capacity=50), key="k-1"))
+    expected = {
+        "key": "SEARCH qq_booking USING INDEX qq_booking_key (office_id=? AND idempotency_key=?)",
+        "day": "SEARCH qq_booking USING INDEX qq_booking_number (office_id=? AND day=?)",
+        "id": "SEARCH qq_booking USING PRIMARY KEY (office_id=? AND id=?)",
+        "counters": "SEARCH qq_counter USING PRIMARY KEY (office_id=? AND scope=? AND day>? "
+        "AND day<?)",
+    }
+    runs = {
+        "key": lambda: storage.find_by_key(OFFICE, "k-1"),
+        "day": lambda: storage.bookings_on(OFFICE, day(3)),
+        "id": lambda: storage.get(OFFICE, b.id),
+        "counters": lambda: storage.booked_counts(OFFICE, "online", day(0), day(9)),
+    }
+    for name, run in runs.items():
+        assert _plans(storage, run) == [expected[name]], name
+    storage.close()
+
+
+# -- what a common booking costs ---------------------------------------------------------------
 
 
 def _statements(storage: SQLiteStorage, r: Reservation) -> list[str]:
@@ -469,12 +601,13 @@ def _statements(storage: SQLiteStorage, r: Reservation) -> list[str]:
         storage.reserve(r)
     finally:
         conn.set_trace_callback(None)
-    return [" ".join(s.split()[:2]) for s in seen]
+    return [" ".join(s.split()[:4]) for s in seen]
 
 
-def test_common_booking_is_still_one_statement(tmp_path: Path) -> None:
-    """One citizen ref, no older refs, a fingerprint: BEGIN, the take, the insert, COMMIT;
-    with a key, one read of the key more. Older refs do not add any."""
+def test_common_booking_statements(tmp_path: Path) -> None:
+    """Each primitive is one statement and the two meta reads are one: BEGIN, the key, the
+    citizen's bookings, the meta, one read of the counters, their write, the insert,
+    COMMIT. Without a key or a limit, fewer; older refs add none."""
     storage = SQLiteStorage(tmp_path / "q.sqlite3")
     where = slots(*(day(i) for i in range(1, 30)), capacity=5)
     storage.reserve(reservation(where))  # the first search sets the skip pointer
@@ -484,16 +617,24 @@ def test_common_booking_is_still_one_statement(tmp_path: Path) -> None:
             reservation(where, citizen=f"ref-{n}", per_citizen=1, **kw), fingerprint=f"fp-{n}"
         )
 
-    plain = ["BEGIN IMMEDIATE", "INSERT INTO", "INSERT INTO", "COMMIT"]
-    assert _statements(storage, booking(1)) == plain
-    assert _statements(storage, booking(2, key="k-2")) == [
+    meta = "SELECT name, value FROM"
+    counters = "SELECT scope, day, used,"
+    write = ["INSERT INTO qq_counter (office_id,", "INSERT INTO qq_booking (id,", "COMMIT"]
+    rows = "SELECT id, office_id, channel,"
+    assert _statements(storage, booking(1, key="k-1")) == [
         "BEGIN IMMEDIATE",
-        "SELECT id,",
-        *plain[1:],
+        rows,  # the key
+        rows,  # the citizen's bookings
+        meta,
+        counters,
+        *write,
     ]
+    assert _statements(storage, booking(2)) == ["BEGIN IMMEDIATE", rows, meta, counters, *write]
     rotated = attrs.evolve(booking(3), other_refs=("ref-3-old", "ref-3-older"))
-    assert _statements(storage, rotated) == plain
-    assert storage.find_by_key(OFFICE, "k-2").request_fingerprint == "fp-2"  # type: ignore[union-attr]
+    assert _statements(storage, rotated) == ["BEGIN IMMEDIATE", rows, meta, counters, *write]
+    anonymous = reservation(where)
+    assert _statements(storage, anonymous) == ["BEGIN IMMEDIATE", meta, counters, *write]
+    assert storage.find_by_key(OFFICE, "k-1").request_fingerprint == "fp-1"  # type: ignore[union-attr]
     storage.close()
 
 
@@ -513,13 +654,13 @@ def test_duplicate_booking_id_is_an_invalid_transition(tmp_path: Path, path: str
         storage.reserve(reservation(where))
         storage.reserve(reservation(where))
         storage.reserve(reservation(where))
-    before = _rows(storage.path, "SELECT * FROM qq_day ORDER BY 1, 2, 3")
+    before = _rows(storage.path, "SELECT * FROM qq_counter ORDER BY 1, 2, 3")
     again = reservation(where, citizen="ref-2", per_citizen=1, booking_id=first.id)
     with pytest.raises(InvalidTransition) as refused:
         storage.reserve(again)
     assert refused.value.reason == "duplicate_id"
     assert refused.value.code == "invalid_transition"
-    assert _rows(storage.path, "SELECT * FROM qq_day ORDER BY 1, 2, 3") == before
+    assert _rows(storage.path, "SELECT * FROM qq_counter ORDER BY 1, 2, 3") == before
     assert storage.get(OFFICE, first.id) == first
     assert storage.bookings_of(OFFICE, ["ref-2"]) == []
     if path != "full":
