@@ -208,7 +208,8 @@ def _sqlite_snapshot(path: str) -> dict[str, Any]:
     try:
         conn.execute("BEGIN")
         days = conn.execute(
-            "SELECT office_id, channel, day, capacity, booked, last_number FROM qq_day"
+            "SELECT office_id, substr(scope, 3), day, NULL, used, last FROM qq_counter "
+            "WHERE scope LIKE 'c:%'"
         ).fetchall()
         bookings = conn.execute(
             "SELECT id, office_id, channel, day, number, status, idempotency_key FROM qq_booking"

@@ -68,7 +68,7 @@ def _check(sched: qq.Scheduler, storage: Storage, acked: dict[str, qq.Booking]) 
         acked[b.id] = current
         numbers[(current.channel, current.day, current.number)] += 1
         if current.is_active:
-            for scope in current.charges:
+            for scope in current.charges or (f"c:{current.channel}",):  # (): its own
                 model[(scope, current.day)] += current.places
     assert max(numbers.values(), default=1) == 1
     reader: Any = storage

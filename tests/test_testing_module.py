@@ -15,7 +15,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 import queue_quota as qq
 import queue_quota.testing
-from queue_quota.models import Booking, Reservation, Slot
+from queue_quota.models import Booking, Reservation
 from queue_quota.policies import BookingRequest, OnlineQuota
 from queue_quota.storage import ChannelMove, MemoryStorage
 from queue_quota.testing import FrozenClock, SchedulerMachine
@@ -185,13 +185,23 @@ def test_offices_run_in_a_scheduler(office: qq.Office, now: datetime) -> None:
 # -- broken storages and policies: the checks must fail ------------------------------------
 
 
+def _shifted(reservation: Reservation, by: int) -> Reservation:
+    """The reservation with every counter's capacity moved by ``by``."""
+    candidates = [
+        attrs.evolve(
+            c, charges=tuple(attrs.evolve(ch, capacity=ch.capacity + by) for ch in c.charges)
+        )
+        for c in reservation.all_candidates()
+    ]
+    return attrs.evolve(reservation, candidates=candidates, candidates_key=None, slots=())
+
+
 class OverbookingStorage(MemoryStorage):
     """Off by one: lets one booking more than the capacity onto every day."""
 
     def reserve(self, reservation: Reservation) -> Booking:
-        """Reserve with every slot's capacity raised by one."""
-        bigger = [Slot(s.day, s.capacity + 1) for s in reservation.slots]
-        return super().reserve(attrs.evolve(reservation, slots=bigger))
+        """Reserve with every counter's capacity raised by one."""
+        return super().reserve(_shifted(reservation, +1))
 
 
 class NumberReusingStorage(MemoryStorage):
@@ -200,7 +210,10 @@ class NumberReusingStorage(MemoryStorage):
     def cancel(self, office_id: str, booking_id: str, *, not_before: date) -> Booking:
         """Cancel, then hand the number back."""
         cancelled = super().cancel(office_id, booking_id, not_before=not_before)
-        self._offices[office_id].days[(cancelled.channel, cancelled.day)].last_number -= 1
+        key = (f"c:{cancelled.channel}", cancelled.day)
+        with self.primitives.transaction(office_id, write=True) as tx:
+            row = tx.counters([key[0]], key[1], key[1] + timedelta(days=1))[key]
+            tx.put_counters({key: attrs.evolve(row, last=row.last - 1)})
         return cancelled
 
 
@@ -232,9 +245,8 @@ class FalseFullStorage(MemoryStorage):
     """Says "full" one place early on every day."""
 
     def reserve(self, reservation: Reservation) -> Booking:
-        """Reserve with every slot's capacity lowered by one."""
-        smaller = [Slot(s.day, s.capacity - 1) for s in reservation.slots]
-        return super().reserve(attrs.evolve(reservation, slots=smaller))
+        """Reserve with every counter's capacity lowered by one."""
+        return super().reserve(_shifted(reservation, -1))
 
 
 class WeekendPolicy(OnlineQuota):

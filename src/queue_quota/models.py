@@ -76,7 +76,8 @@ class Booking:
         window: The arrival window ``(start, end)``, local times, or ``None`` when the
             channel has no sessions.
         charges: The counters the booking took (``"c:online"``, ``"s:online@08:00"``,
-            ``"p:loket"``), given back on a cancel, move or no-show.
+            ``"p:loket"``), given back on a cancel, move or no-show; ``()`` stands for
+            the channel's own counter alone (a storage may store it so).
     """
 
     id: str
