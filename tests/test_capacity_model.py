@@ -263,3 +263,19 @@ def test_storages_without_counters_refuse_such_offices() -> None:
     office = qq.Office("model", CAL, [OnlineQuota(5, sessions=SESSIONS)])
     with pytest.raises(qq.ConfigurationError):
         qq.Scheduler(office, OneCounter())
+
+
+def test_tickets_show_the_window_and_the_places() -> None:
+    """The citizen's ticket text says when to come (with the zone) and for how many."""
+    from queue_quota.i18n import ticket_text
+
+    office = qq.Office(
+        "model", qq.WorkingCalendar(tz="Asia/Jakarta"), [OnlineQuota(5, sessions=SESSIONS)]
+    )
+    b = qq.Scheduler(office).book("online", "C1", now=THU, places=2)
+    text = ticket_text(b, "id", office=office)
+    assert "Jam datang    : 08.00–08.30 WIB" in text
+    assert "Jumlah orang  : 2" in text
+    assert "Arrive between : 08:00–08:30 WIB" in ticket_text(b, "en", office=office)
+    single = qq.Scheduler(qq.Office("plain", CAL, [OnlineQuota(5)])).book("online", "C", now=THU)
+    assert "Jam datang" not in ticket_text(single, "id")

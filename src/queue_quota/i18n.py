@@ -46,6 +46,7 @@ __all__ = [
     "format_date",
     "format_month",
     "format_time",
+    "format_window",
     "normalize_language",
     "reason_text",
     "text",
@@ -140,6 +141,19 @@ def format_time(t: object, lang: str = "id") -> str:
     sep = "." if code == "id" else ":"
     out = f"{t.hour:02d}{sep}{t.minute:02d}"
     return f"{out}{sep}{t.second:02d}" if t.second else out
+
+
+_ZONE_NAMES: Final = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
+                      "Asia/Jayapura": "WIT"}  # fmt: skip
+
+
+def format_window(window: tuple[time, time], lang: str = "id", *, tz: str | None = None) -> str:
+    """An arrival window: ``"08.00–08.30 WIB"`` in Indonesian, ``"08:00–08:30 WIB"`` in
+    English; the zone's Indonesian abbreviation (WIB, WITA, WIT) when ``tz`` is one."""
+    start, end = window
+    text = f"{format_time(start, lang)}–{format_time(end, lang)}"
+    zone = _ZONE_NAMES.get(tz or "")
+    return f"{text} {zone}" if zone else text
 
 
 def reason_text(reason: str, lang: str = "id") -> str:
@@ -239,8 +253,13 @@ def ticket_text(
         (_text(code, "ticket.label"), booking.label),
         (_text(code, "ticket.channel"), channel_text(booking.channel, code, office=office)),
         (_text(code, "ticket.day"), format_date(booking.day, code)),
-        (_text(code, "ticket.ticket"), booking.ticket),
     ]
+    if booking.window is not None:
+        tz = None if office is None else office.calendar.tz_name
+        rows.append((_text(code, "ticket.window"), format_window(booking.window, code, tz=tz)))
+    if booking.places > 1:
+        rows.append((_text(code, "ticket.places"), str(booking.places)))
+    rows.append((_text(code, "ticket.ticket"), booking.ticket))
     if show_id:
         rows.append((_text(code, "ticket.id"), booking.id))
     if booking.status is not BookingStatus.BOOKED:

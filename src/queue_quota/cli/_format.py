@@ -7,7 +7,7 @@ never by their raw key, except in JSON and CSV, which are for programs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date
+from datetime import UTC, date, time
 from typing import Any, Final
 
 from .. import i18n
@@ -39,6 +39,11 @@ MANIFEST_FIELDS: Final = (
     "ticket",
     "created_at",
 )
+
+
+def format_window(window: tuple[time, time], lang: str, *, tz: str | None = None) -> str:
+    """An arrival window as readers write it: ``"08.00–08.30 WIB"``."""
+    return i18n.format_window(window, lang, tz=tz)
 
 
 def format_date(d: date, lang: str) -> str:
@@ -92,6 +97,13 @@ def ticket(office: Office, booking: Booking, lang: str) -> str:
         (render(lang, "ticket.label"), booking.label),
         (render(lang, "ticket.channel"), channel_name(office, booking.channel, lang)),
         (render(lang, "ticket.day"), format_date(booking.day, lang)),
+    ]
+    if booking.window is not None:
+        window = format_window(booking.window, lang, tz=office.calendar.tz_name)
+        rows.append((render(lang, "ticket.window"), window))
+    if booking.places > 1:
+        rows.append((render(lang, "ticket.places"), str(booking.places)))
+    rows += [
         (render(lang, "ticket.ticket"), booking.ticket),
         (render(lang, "ticket.id"), booking.id),
     ]

@@ -207,11 +207,18 @@ class PgBase:
         extra = self._connect_kwargs()
         if "connect_timeout" not in params:
             extra["connect_timeout"] = max(1, int(self._timeout))
-        try:
-            with psycopg.connect(self._conninfo, **extra) as conn, conn.transaction():
-                self._migrate_on(conn)
-        except psycopg.Error as exc:
-            raise StorageError(f"cannot use PostgreSQL: {exc}") from exc
+        for attempt in range(3):
+            try:
+                with psycopg.connect(self._conninfo, **extra) as conn, conn.transaction():
+                    self._migrate_on(conn)
+                return
+            except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
+                # Processes starting at once on a new schema can meet in the DDL; the
+                # victim was rolled back whole, and a second look finds the schema made.
+                if attempt == 2:
+                    raise StorageError("cannot create the schema: deadlocks persist") from None
+            except psycopg.Error as exc:
+                raise StorageError(f"cannot use PostgreSQL: {exc}") from exc
 
     def _migrate_on(self, conn: Conn) -> list[Row]:
         """Create the schema or upgrade it in place, inside the caller's transaction."""
