@@ -6,18 +6,20 @@ counter inside the storage's transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 import attrs
 
 from ._candidates import session_scope, sessions_of
 from .calendar import WorkingCalendar
-from .models import SessionAvailability
+from .errors import ConfigurationError, RefusalError
+from .models import DayAvailability, SessionAvailability
 from .office import Office
-from .policies.base import QuotaPolicy
+from .policies.base import BookingRequest, QuotaPolicy
 from .storage.base import Storage
 
-__all__ = ["DayRoom", "Room"]
+__all__ = ["DayRoom", "Room", "bookable_days"]
 
 _ONE = timedelta(days=1)
 
@@ -77,6 +79,40 @@ class Room:
             d += _ONE
         return out
 
+    def table(
+        self,
+        policy: QuotaPolicy,
+        calendar: WorkingCalendar,
+        start: date,
+        end: date,
+        bookable: frozenset[date],
+    ) -> list[DayAvailability]:
+        """One `DayAvailability` per calendar day of ``[start, end)``."""
+        room = self.days(policy, start, end)
+        out: list[DayAvailability] = []
+        d = start
+        while d < end:
+            r = room[d]
+            reason = calendar.closure_reason(d)
+            if reason is None and r.capacity == 0:
+                reason = "no capacity"
+            if reason is not None:
+                out.append(DayAvailability(d, 0, r.booked, 0, reason))
+            else:
+                out.append(
+                    DayAvailability(
+                        d,
+                        r.capacity,
+                        r.booked,
+                        r.remaining,
+                        None,
+                        bookable=r.remaining > 0 and d in bookable,
+                        sessions=r.sessions,
+                    )
+                )
+            d += _ONE
+        return out
+
     def first_with_room(
         self, policy: QuotaPolicy, calendar: WorkingCalendar, start: date, last: date
     ) -> date | None:
@@ -89,3 +125,24 @@ class Room:
             if room[d].remaining > 0:
                 return d
         return None
+
+
+def bookable_days(
+    policy: QuotaPolicy, calendar: WorkingCalendar, request: BookingRequest, days: Iterable[date]
+) -> frozenset[date]:
+    """Which of the candidate ``days`` a request like ``request`` may take, room aside: open
+    and admitted by the policy (its window, its hours) for that preferred day."""
+    try:
+        policy.admit(request, calendar)
+    except (RefusalError, ConfigurationError):
+        return frozenset()
+    out = set()
+    for day in days:
+        if calendar.closure_reason(day) is not None:
+            continue
+        try:
+            policy.admit(attrs.evolve(request, preferred_date=day), calendar)
+        except (RefusalError, ConfigurationError):
+            continue
+        out.add(day)
+    return frozenset(out)

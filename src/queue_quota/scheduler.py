@@ -7,17 +7,17 @@ check-then-act happens inside one storage operation.
 
 from __future__ import annotations
 
-import contextlib
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 import attrs
 
-from ._availability import Room
+from ._availability import Room, bookable_days
 from ._candidates import CandidateCache, needs_counters, sessions_of
 from ._candidates import build as build_candidates
 from ._idempotency import citizen_refs, request_fingerprints, same_request
+from ._inputs import Ask, check_day, check_places, check_time, quiet_not_found
 from ._refusals import explain
 from .calendar import WorkingCalendar
 from .errors import (
@@ -43,52 +43,6 @@ _MAX_RANGE_DAYS = 3700
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@contextlib.contextmanager
-def _quiet_not_found() -> Iterator[None]:
-    """`BookingNotFound` without the id that was asked for (it may be someone's ticket)."""
-    try:
-        yield
-    except BookingNotFound:
-        raise BookingNotFound("no such booking in this office") from None
-
-
-@attrs.frozen
-class _Ask:
-    """What a booking request asks for, beyond channel and citizen."""
-
-    day: date | None
-    time: time | None
-    places: int
-    claims: Mapping[str, str] | None
-
-
-def _check_time(value: object) -> time | None:
-    if value is None:
-        return None
-    if not isinstance(value, time) or value.tzinfo is not None:
-        raise ConfigurationError(
-            f"preferred_time must be a naive datetime.time (local office time), got {value!r}",
-            message_key="configuration_error.preferred_time",
-        )
-    return value
-
-
-def _check_places(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
-        raise ConfigurationError(
-            f"places must be a whole number from 1 to 1000, got {value!r}",
-            message_key="configuration_error.places",
-            max_places=1000,
-        )
-    return value
-
-
-def _check_day(name: str, value: object) -> date:
-    if isinstance(value, datetime) or not isinstance(value, date):
-        raise ConfigurationError(f"{name} must be a datetime.date, got {value!r}")
-    return value
 
 
 class Scheduler:
@@ -231,8 +185,8 @@ class Scheduler:
                 max_length=200,
             )
         if preferred_date is not None:
-            _check_day("preferred_date", preferred_date)
-        ask = _Ask(preferred_date, _check_time(preferred_time), _check_places(places), claims)
+            check_day("preferred_date", preferred_date)
+        ask = Ask(preferred_date, check_time(preferred_time), check_places(places), claims)
         refs = self._refs(citizen_id)
         fingerprints = request_fingerprints(
             self._keys, channel, refs, preferred_date, preferred_time, places
@@ -262,7 +216,7 @@ class Scheduler:
         refs: tuple[str, ...],
         now: datetime | None,
         idempotency_key: str | None,
-        ask: _Ask,
+        ask: Ask,
         fingerprints: tuple[str, ...],
     ) -> Booking:
         policy = self._policies.get(channel) or self._office.policy(channel)
@@ -349,7 +303,7 @@ class Scheduler:
         """
         at = self._now(now)
         if preferred_date is not None:
-            _check_day("preferred_date", preferred_date)
+            check_day("preferred_date", preferred_date)
         current = self.get(booking_id)
         policy = self._office.policy(current.channel)
         local = self._calendar.local_time(at)
@@ -394,7 +348,7 @@ class Scheduler:
             InvalidTransition: Not ``BOOKED`` (already cancelled, checked in, ...) or past.
         """
         today = self.today(now=now)
-        with _quiet_not_found():
+        with quiet_not_found():
             return self._storage.cancel(
                 self._office.id, self._resolve(booking_id), not_before=today
             )
@@ -410,7 +364,7 @@ class Scheduler:
         """
         today = self.today(now=now)
         booking_id = self._resolve(ticket_or_booking_id)
-        with _quiet_not_found():
+        with quiet_not_found():
             return self._storage.check_in(self._office.id, booking_id, today=today)
 
     def verify_ticket(self, ticket: str) -> Booking:
@@ -420,7 +374,7 @@ class Scheduler:
             InvalidTicket: Forged, altered, malformed, or from another office.
             BookingNotFound: Genuine but unknown to this storage.
         """
-        with _quiet_not_found():
+        with quiet_not_found():
             return self._storage.get(self._office.id, self._keys.verify(ticket))
 
     def get(self, booking_id: str) -> Booking:
@@ -430,7 +384,7 @@ class Scheduler:
             BookingNotFound: No such booking.
             InvalidTicket: Text that is a ticket but not a genuine one.
         """
-        with _quiet_not_found():
+        with quiet_not_found():
             return self._storage.get(self._office.id, self._resolve(booking_id))
 
     # -- days ------------------------------------------------------------------------------
@@ -450,7 +404,7 @@ class Scheduler:
             ConfigurationError: A past day or an empty reason.
             QuotaExhausted: The bookings cannot all be placed within a year (nothing done).
         """
-        _check_day("day", day)
+        check_day("day", day)
         if not isinstance(reason, str) or not reason.strip():
             raise ConfigurationError(
                 "a closure needs a reason (non-empty text)",
@@ -501,7 +455,7 @@ class Scheduler:
             ConfigurationError: ``day`` is not a date, or the day has not ended (today or
                 later).
         """
-        _check_day("day", day)
+        check_day("day", day)
         today = self.today(now=now)
         if day >= today:
             raise ConfigurationError(
@@ -524,8 +478,8 @@ class Scheduler:
         candidate days at ``now`` and admitted by its rules.
         """
         policy = self._office.policy(channel)
-        _check_day("start", start)
-        _check_day("end", end)
+        check_day("start", start)
+        check_day("end", end)
         if end < start or (end - start).days > _MAX_RANGE_DAYS:
             raise ConfigurationError(
                 f"need start <= end and at most {_MAX_RANGE_DAYS} days, got {start} .. {end}",
@@ -536,61 +490,18 @@ class Scheduler:
             )
         at = self._now(now)
         calendar = self._effective_calendar()
-        room = self._room.days(policy, start, end)
-        bookable = self._bookable_days(policy, calendar, at)
-        out: list[DayAvailability] = []
-        d = start
-        one = timedelta(days=1)
-        while d < end:
-            r = room[d]
-            reason = calendar.closure_reason(d)
-            if reason is None and r.capacity == 0:
-                reason = "no capacity"
-            if reason is not None:
-                out.append(DayAvailability(d, 0, r.booked, 0, reason))
-            else:
-                out.append(
-                    DayAvailability(
-                        d,
-                        r.capacity,
-                        r.booked,
-                        r.remaining,
-                        None,
-                        bookable=r.remaining > 0 and d in bookable,
-                        sessions=r.sessions,
-                    )
-                )
-            d += one
-        return out
-
-    def _bookable_days(
-        self, policy: QuotaPolicy, calendar: WorkingCalendar, at: datetime
-    ) -> frozenset[date]:
-        """The days a request on ``policy``'s channel at ``at`` may take, room aside."""
         local = self._calendar.local_time(at)
-        request = BookingRequest(channel=policy.channel, now=local, today=local.date())
-        try:
-            policy.admit(request, calendar)
-        except (RefusalError, ConfigurationError):
-            return frozenset()
-        days = set()
-        for day in dict.fromkeys(c.day for c in self._candidates_for(policy, request)[0]):
-            if calendar.closure_reason(day) is not None:
-                continue
-            probe = attrs.evolve(request, preferred_date=day)
-            try:
-                policy.admit(probe, calendar)
-            except (RefusalError, ConfigurationError):
-                continue
-            days.add(day)
-        return frozenset(days)
+        probe = BookingRequest(channel=policy.channel, now=local, today=local.date())
+        days = dict.fromkeys(c.day for c in self._candidates.get(policy, probe, self._calendar)[0])
+        bookable = bookable_days(policy, calendar, probe, days)
+        return self._room.table(policy, calendar, start, end, bookable)
 
     def manifest(
         self, day: date, channel: str | None = None, *, include_cancelled: bool = False
     ) -> list[Booking]:
         """The bookings of ``day`` in service order: channel order of the office, then
         arrival window, then number."""
-        _check_day("day", day)
+        check_day("day", day)
         if channel is not None:
             self._office.policy(channel)
         found = self._storage.bookings_on(
