@@ -279,3 +279,20 @@ def test_tickets_show_the_window_and_the_places() -> None:
     assert "Arrive between : 08:00–08:30 WIB" in ticket_text(b, "en", office=office)
     single = qq.Scheduler(qq.Office("plain", CAL, [OnlineQuota(5)])).book("online", "C", now=THU)
     assert "Jam datang" not in ticket_text(single, "id")
+
+
+def test_the_demos_capacity_part_tells_the_hand_computed_story() -> None:
+    """25 online under a pool of 30: a household of 3 and 22 singles fill Friday's online
+    places (one single goes to Monday), 5 priority fit Friday, and on Monday walk-ins get
+    their 10 plus the 24 online places left unbooked."""
+    from queue_quota._demo_capacity import run_capacity_demo
+
+    lines: list[str] = []
+    run_capacity_demo(MemoryStorage(), SECRET, lines.append)
+    text = "".join(lines)
+    assert "A household of 3: one number, A-001, 08:00–10:00 WIB." in text
+    assert "Online: 22 more on Friday, then 1 went to Monday 08 June" in text
+    assert "Priority: 5 on Friday" in text
+    assert "refused (not_eligible)" in text
+    assert "08:00–10:00 15/15, 10:00–12:00 10/15; room left 0." in text
+    assert "Walk-ins on Monday from 10:00: 34 numbers, their own 10 and the 24" in text

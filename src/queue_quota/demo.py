@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from ._demo_capacity import run_capacity_demo
 from .calendar import WorkingCalendar
 from .errors import AlreadyBooked, IdempotencyConflict, OutsideServiceHours, QuotaExhausted
 from .models import Booking
@@ -191,6 +192,7 @@ def run_demo(db_path: Path, out: TextIO | None = None, *, seed: int = 2020) -> i
             + (f", or register online for {online:%A %d %B %Y}" if online else "")
             + ".\n"
         )
+    run_capacity_demo(storage, DEMO_SECRET, write)
     storage.close()
     return 0
 

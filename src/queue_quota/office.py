@@ -57,6 +57,12 @@ def _to_tuple(value: Sequence[QuotaPolicy]) -> tuple[QuotaPolicy, ...]:
     return tuple(value)
 
 
+def _to_pools(value: Sequence[Pool]) -> tuple[Pool, ...]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise ConfigurationError("pools must be a sequence of Pool objects")
+    return tuple(value)
+
+
 @attrs.frozen
 class Office:
     """An office: its id, its `WorkingCalendar`, and one policy per channel.
@@ -70,7 +76,7 @@ class Office:
     id: str = attrs.field(validator=_check_id)
     calendar: WorkingCalendar = attrs.field(validator=_check_calendar)
     policies: tuple[QuotaPolicy, ...] = attrs.field(converter=_to_tuple, validator=_check_policies)
-    pools: tuple[Pool, ...] = attrs.field(default=(), kw_only=True, converter=tuple)
+    pools: tuple[Pool, ...] = attrs.field(default=(), kw_only=True, converter=_to_pools)
     per_citizen: int | None = attrs.field(default=None, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
