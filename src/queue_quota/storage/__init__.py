@@ -12,7 +12,7 @@ from ._engine import TransactionalStorage
 from ._url import DEFAULT_URL, StorageURL, from_url, parse_url
 from .base import ChannelMove, Storage
 from .memory import MemoryStorage
-from .primitives import CounterRow, Primitives, Transaction
+from .primitives import CommitInDoubt, CounterRow, Primitives, RetryTransaction, Transaction
 from .sqlite import SQLiteStorage
 
 if TYPE_CHECKING:
@@ -21,10 +21,12 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_URL",
     "ChannelMove",
+    "CommitInDoubt",
     "CounterRow",
     "MemoryStorage",
     "PostgresStorage",
     "Primitives",
+    "RetryTransaction",
     "SQLiteStorage",
     "Storage",
     "StorageURL",

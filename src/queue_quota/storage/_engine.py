@@ -8,12 +8,20 @@ interleaved with another writer's (see "The capacity model").
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
 import attrs
 
-from ..errors import AlreadyBooked, BookingNotFound, InvalidTransition, QuotaExhausted
+from ..errors import (
+    AlreadyBooked,
+    BookingNotFound,
+    InvalidTransition,
+    QuotaExhausted,
+    StorageError,
+)
 from ..models import Booking, BookingStatus, Candidate, Reservation, Slot, make_label
 from ._search import (
     CLOSURE,
@@ -24,12 +32,38 @@ from ._search import (
     take,
 )
 from .base import ChannelMove
-from .primitives import CounterRow, Primitives, Transaction
+from .primitives import CommitInDoubt, CounterRow, Primitives, RetryTransaction, Transaction
 
 __all__ = ["TransactionalStorage"]
 
 _ONE = timedelta(days=1)
 _SECRET = "~secret"
+#: How many times one operation is run when its transaction asks to be run again.
+ATTEMPTS = 6
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _retrying(method: F) -> F:
+    """Run the operation (one transaction) again when the adapter says `RetryTransaction`;
+    a `CommitInDoubt` is a `StorageError` (a booking's is settled by `reserve` itself)."""
+
+    @functools.wraps(method)
+    def run(self: TransactionalStorage, *args: Any, **kwargs: Any) -> Any:
+        for attempt in range(ATTEMPTS):
+            try:
+                return method(self, *args, **kwargs)
+            except RetryTransaction as exc:
+                if attempt == ATTEMPTS - 1:
+                    raise StorageError(f"the storage kept failing: {exc}") from exc
+            except CommitInDoubt as exc:
+                raise StorageError(
+                    "the connection was lost while committing: the change may or may not "
+                    "have been made"
+                ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return run  # type: ignore[return-value]
 
 
 def _closed(tx: Transaction) -> tuple[set[date], dict[str, str]]:
@@ -88,15 +122,18 @@ class TransactionalStorage:
 
     # -- reads ---------------------------------------------------------------------------
 
+    @_retrying
     def find_by_key(self, office_id: str, idempotency_key: str) -> Booking | None:
         with self._p.transaction(office_id, write=False) as tx:
             found = tx.bookings(key=idempotency_key)
         return found[0] if found else None
 
+    @_retrying
     def get(self, office_id: str, booking_id: str) -> Booking:
         with self._p.transaction(office_id, write=False) as tx:
             return self._get(tx, office_id, booking_id)
 
+    @_retrying
     def closures(self, office_id: str) -> dict[date, str]:
         with self._p.transaction(office_id, write=False) as tx:
             found = tx.meta(CLOSURE)
@@ -107,12 +144,14 @@ class TransactionalStorage:
     ) -> dict[date, int]:
         return self.counter_use(office_id, f"c:{channel}", start, end)
 
+    @_retrying
     def counter_use(self, office_id: str, scope: str, start: date, end: date) -> dict[date, int]:
         """Places used per day in ``[start, end)`` of any counter (``"p:loket"``, ...)."""
         with self._p.transaction(office_id, write=False) as tx:
             rows = tx.counters([scope], start, end)
         return {d: row.used for (_, d), row in rows.items() if row.used}
 
+    @_retrying
     def bookings_on(
         self,
         office_id: str,
@@ -132,6 +171,7 @@ class TransactionalStorage:
         found.sort(key=lambda b: (b.channel, b.number))
         return found
 
+    @_retrying
     def bookings_of(
         self, office_id: str, citizen_refs: Sequence[str], *, since: date | None = None
     ) -> list[Booking]:
@@ -144,6 +184,7 @@ class TransactionalStorage:
 
     # -- writes --------------------------------------------------------------------------
 
+    @_retrying
     def claim_secret(self, office_id: str, fingerprint: str, accepted: Sequence[str]) -> str | None:
         with self._p.transaction(office_id, write=True) as tx:
             stored = tx.meta(_SECRET).get(_SECRET)
@@ -152,6 +193,26 @@ class TransactionalStorage:
             return stored
 
     def reserve(self, reservation: Reservation) -> Booking:
+        for attempt in range(ATTEMPTS):
+            try:
+                return self._reserve(reservation)
+            except RetryTransaction as exc:
+                if attempt == ATTEMPTS - 1:
+                    raise StorageError(f"the storage kept failing: {exc}") from exc
+            except CommitInDoubt:
+                # Did the booking commit? Its id says so, in a new transaction.
+                found = self._find_id(reservation.office_id, reservation.booking_id)
+                if found is not None:
+                    return found
+        raise StorageError("the storage kept failing")
+
+    @_retrying
+    def _find_id(self, office_id: str, booking_id: str) -> Booking | None:
+        with self._p.transaction(office_id, write=False) as tx:
+            found = tx.bookings(booking_id=booking_id)
+        return found[0] if found else None
+
+    def _reserve(self, reservation: Reservation) -> Booking:
         r = reservation
         candidates = r.all_candidates()
         digest = r.candidates_key or candidates_digest(candidates)
@@ -205,6 +266,7 @@ class TransactionalStorage:
             raise self._duplicate(r.booking_id) from None
         return booking
 
+    @_retrying
     def cancel(self, office_id: str, booking_id: str, *, not_before: date) -> Booking:
         with self._p.transaction(office_id, write=True) as tx:
             b = self._get(tx, office_id, booking_id)
@@ -221,6 +283,7 @@ class TransactionalStorage:
             tx.put_booking(new, new=False)
             return new
 
+    @_retrying
     def check_in(self, office_id: str, booking_id: str, *, today: date) -> Booking:
         with self._p.transaction(office_id, write=True) as tx:
             b = self._get(tx, office_id, booking_id)
@@ -236,6 +299,7 @@ class TransactionalStorage:
             tx.put_booking(new, new=False)
             return new
 
+    @_retrying
     def move(
         self, office_id: str, booking_id: str, slots: Sequence[Slot | Candidate], *, prefix: str
     ) -> Booking:
@@ -246,6 +310,7 @@ class TransactionalStorage:
             closed, meta = _closed(tx)
             return self._move(tx, b, as_candidates(b.channel, slots), prefix, closed, meta)
 
+    @_retrying
     def close_day(
         self,
         office_id: str,
@@ -270,6 +335,7 @@ class TransactionalStorage:
                     moved.append(self._move(tx, b, candidates, how.prefix, closed, meta))
             return moved
 
+    @_retrying
     def mark_no_shows(self, office_id: str, day: date) -> list[Booking]:
         with self._p.transaction(office_id, write=True) as tx:
             waiting = sorted(

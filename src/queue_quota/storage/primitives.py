@@ -24,9 +24,23 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from ..errors import StorageError
 from ..models import Booking
 
-__all__ = ["CounterRow", "Primitives", "Transaction"]
+__all__ = ["CommitInDoubt", "CounterRow", "Primitives", "RetryTransaction", "Transaction"]
+
+
+class RetryTransaction(StorageError):
+    """Raised by an adapter when its transaction failed in a way that running it again may
+    cure (a serialization failure, a deadlock, a connection lost before the commit).
+    Nothing of the transaction was written; `TransactionalStorage` runs the whole
+    operation again, a few times, before giving up with a `StorageError`."""
+
+
+class CommitInDoubt(StorageError):
+    """Raised by an adapter when the connection was lost during the commit: the
+    transaction may or may not have been written. `TransactionalStorage` then looks,
+    in a new transaction, for what a booking would have left (its id) before answering."""
 
 
 @attrs.frozen
@@ -97,7 +111,9 @@ class Primitives(Protocol):
 
     def transaction(self, office_id: str, *, write: bool) -> AbstractContextManager[Transaction]:
         """A transaction on one office's data: exclusive if ``write``, else a consistent
-        read. Driver errors surface as `queue_quota.errors.StorageError`."""
+        read. Driver errors surface as `queue_quota.errors.StorageError`; transient ones
+        as `RetryTransaction` (run it again) or `CommitInDoubt` (the commit's outcome is
+        unknown)."""
         ...
 
     def migrate(self) -> None:
