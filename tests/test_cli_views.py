@@ -221,3 +221,40 @@ def test_python_dash_m_in_a_subprocess(tmp_path: Path) -> None:
     assert "Jumat, 5 Juni 2020" in done.stdout
     assert NIK not in done.stdout + done.stderr
     assert list((tmp_path / "config" / "queue-quota").iterdir())
+
+
+def test_manifest_shows_windows_and_households(run: Runner) -> None:
+    """With sessions and a household, the table gains the window and people columns, and
+    CSV carries them; without, the table is as before."""
+    from datetime import time as clock
+
+    import queue_quota as qq
+    from queue_quota.config import register_policy_type, unregister_policy_type
+    from queue_quota.policies import OnlineQuota
+
+    register_policy_type(
+        "windowed",
+        lambda **kw: OnlineQuota(sessions=[qq.Session(clock(8), clock(9), 5)], max_places=4, **kw),
+        replace=True,
+    )
+    try:
+        head = EXAMPLE.read_text().split("[[policy]]")[0]
+        office = run.tmp / "windowed.toml"
+        office.write_text(head + '[[policy]]\ntype = "windowed"\ncapacity = 10\n')
+        assert (
+            run("book", "--channel", "online", "--citizen", "-", office=office, stdin=NIK).code == 0
+        )
+        table = run("manifest", "2020-06-05", office=office)
+        assert table.code == 0, table.err
+        assert "Jam datang" in table.out
+        assert "08.00–09.00" in table.out
+        rows = list(
+            csv.DictReader(io.StringIO(run("manifest", "2020-06-05", "--csv", office=office).out))
+        )
+        assert (rows[0]["places"], rows[0]["window_start"], rows[0]["window_end"]) == (
+            "1",
+            "08:00",
+            "09:00",
+        )
+    finally:
+        unregister_policy_type("windowed")

@@ -217,20 +217,20 @@ def _manifest(ctx: Context, args: argparse.Namespace) -> int:
     if not bookings:
         ctx.print(ctx.text("manifest.none"))
         return 0
-    headers = [
-        ctx.text("col.label"),
-        ctx.text("col.channel"),
-        ctx.text("col.status"),
-        ctx.text("col.id"),
-    ]
-    rows = [
-        (
-            b.label,
-            fmt.channel_name(office, b.channel, ctx.lang),
-            ctx.text(f"status.{b.status.value}"),
-            b.id,
-        )
-        for b in bookings
-    ]
+    windows = any(b.window for b in bookings)
+    households = any(b.places > 1 for b in bookings)
+    headers = [ctx.text("col.label"), ctx.text("col.channel")]
+    headers += [ctx.text("col.window")] if windows else []
+    headers += [ctx.text("col.places")] if households else []
+    headers += [ctx.text("col.status"), ctx.text("col.id")]
+    rows = []
+    for b in bookings:
+        row = [b.label, fmt.channel_name(office, b.channel, ctx.lang)]
+        if windows:
+            row.append(fmt.format_window(b.window, ctx.lang) if b.window else "")
+        if households:
+            row.append(str(b.places))
+        row += [ctx.text(f"status.{b.status.value}"), b.id]
+        rows.append(row)
     ctx.print(fmt.table(headers, rows))
     return 0

@@ -38,6 +38,9 @@ MANIFEST_FIELDS: Final = (
     "status",
     "ticket",
     "created_at",
+    "places",
+    "window_start",
+    "window_end",
 )
 
 
@@ -141,4 +144,7 @@ def record(booking: Booking) -> dict[str, Any]:
         "status": booking.status.value,
         "ticket": booking.ticket,
         "created_at": booking.created_at.astimezone(UTC).isoformat(),
+        "places": booking.places,
+        "window_start": None if booking.window is None else f"{booking.window[0]:%H:%M}",
+        "window_end": None if booking.window is None else f"{booking.window[1]:%H:%M}",
     }
