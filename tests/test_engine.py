@@ -83,3 +83,57 @@ def test_other_changes_in_doubt_are_storage_errors() -> None:
     flaky.plan = ["in-doubt-committed"]
     with pytest.raises(StorageError):
         storage.cancel(OFFICE, b.id, not_before=day(0))
+
+
+class Counting:
+    """Memory primitives that count the counter reads of write transactions."""
+
+    def __init__(self) -> None:
+        self.inner = MemoryStorage().primitives
+        self.persistent = False
+        self.reads = 0
+
+    def migrate(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    @contextmanager
+    def transaction(self, office_id: str, *, write: bool) -> Iterator[Any]:
+        with self.inner.transaction(office_id, write=write) as tx:
+            outer = self
+
+            class Tx:
+                def __getattr__(self, name: str) -> Any:
+                    return getattr(tx, name)
+
+                def counters(self, *args: Any) -> Any:
+                    if write:
+                        outer.reads += 1
+                    return tx.counters(*args)
+
+            yield Tx()
+
+
+def test_the_skip_pointer_is_shared_by_every_scheduler() -> None:
+    """After one scheduler filled 100 days, a new scheduler on the same storage starts at the
+    first day with room: one read of counters, not one per chunk of full days."""
+    from datetime import date, datetime, time
+    from zoneinfo import ZoneInfo
+
+    import queue_quota as qq
+    from queue_quota.policies import OnlineQuota
+
+    counting = Counting()
+    storage = TransactionalStorage(counting)  # type: ignore[arg-type]
+    office = qq.Office(
+        "skip", qq.WorkingCalendar(weekmask="1111111"), [OnlineQuota(1, horizon_days=300)]
+    )
+    now = datetime.combine(date(2020, 6, 4), time(9), ZoneInfo("UTC"))
+    first = qq.Scheduler(office, storage)
+    for i in range(100):
+        first.book("online", f"c{i}", now=now)
+    second = qq.Scheduler(office, storage)
+    counting.reads = 0
+    b = second.book("online", "new", now=now)
+    assert b.day == date(2020, 6, 5) + (date(2020, 9, 13) - date(2020, 6, 5))
+    assert counting.reads == 1
