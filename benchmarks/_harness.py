@@ -57,6 +57,7 @@ __all__ = [
     "fmt_rate",
     "fmt_time",
     "interleave",
+    "interleave_many",
     "make_office",
     "percentile",
     "random_keys",
@@ -353,6 +354,29 @@ def interleave(ours: Runner, baseline: Runner, *, reps: int, seconds: float) -> 
             gc.collect()
             out.append(run(n) / n)
     return Comparison(ours_t, base_t, n_ours, n_base)
+
+
+def interleave_many(
+    ours: Runner, baselines: dict[str, Runner], *, reps: int, seconds: float
+) -> dict[str, Comparison]:
+    """`interleave` with several baselines: every repetition runs one batch of each side.
+
+    The order rotates from one repetition to the next (and is reversed every other one), so
+    that a drift penalises no side; each baseline gets its own `Comparison` against the
+    same batches of ours.
+    """
+    sides: list[tuple[str, Runner]] = [("", ours), *baselines.items()]
+    sizes = {name: calibrate(run, seconds) for name, run in sides}
+    times: dict[str, list[float]] = {name: [] for name, _ in sides}
+    for rep in range(reps):
+        k = rep % len(sides)
+        order = sides[k:] + sides[:k]
+        if rep % 2:
+            order.reverse()
+        for name, run in order:
+            gc.collect()
+            times[name].append(run(sizes[name]) / sizes[name])
+    return {name: Comparison(times[""], times[name], sizes[""], sizes[name]) for name in baselines}
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
