@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 import queue_quota as qq
+from benchmarks._baselines import MinimalPostgres
 from benchmarks._harness import (
     NOW,
     SECRET,
@@ -30,12 +31,14 @@ from benchmarks._harness import (
     ProcessGroup,
     Result,
     RowSpec,
+    Runner,
     Skip,
     Target,
     citizen_ids,
     first_day,
     fmt_time,
     interleave,
+    interleave_many,
     make_office,
     random_keys,
 )
@@ -44,30 +47,44 @@ PROCESSES = 8
 
 _BASELINE = (
     "Baseline: raw psycopg 3 on one autocommit connection to a schema with the same tables "
-    "and indexes (made by PostgresStorage.migrate): BEGIN; UPDATE qq_day SET booked = "
-    "booked + 1, last_number = last_number + 1 WHERE <day> AND booked < capacity RETURNING "
-    "last_number; INSERT INTO qq_booking; COMMIT (four round trips), with random booking "
-    "ids and citizen refs like ours (made before the timer)."
+    "and indexes (made by PostgresStorage.migrate): BEGIN; the conditional UPDATE of the "
+    "day's counter (qq_day, or qq_counter once PostgresStorage is on the engine) RETURNING "
+    "the last number; INSERT INTO qq_booking; COMMIT (four round trips), with random "
+    "booking ids and citizen refs like ours (made before the timer)."
+)
+_MINIMAL = (
+    "Baseline (benchmarks/_baselines.py MinimalPostgres): raw psycopg 3 on one autocommit "
+    "connection: BEGIN; UPDATE counter SET used = used + 1 WHERE id = 1 AND used < capacity "
+    "RETURNING used; INSERT INTO booking (id, day, number), a three-column table without "
+    "index, random 80-bit ids; COMMIT: four round trips."
+)
+_OURS_ONE = (
+    'Scheduler.book("online", citizen_id, now=NOW) on PostgresStorage(conninfo, '
+    "min_size=1, max_size=1) over the unix socket, a distinct citizen per call, capacity "
+    "large enough that the first day never fills (server: synchronous_commit=on, "
+    "fsync=on). "
+)
+
+ONE_MIN = RowSpec(
+    name="book.postgres.1conn",
+    operation="book on PostgresStorage, one connection vs minimal",
+    target=Target("min", 1.0),
+    how=_OURS_ONE + _MINIMAL,
 )
 
 ONE = RowSpec(
-    name="book.postgres.1conn",
-    operation="book on PostgresStorage, one connection",
-    target=Target("min", 1.5),
-    how=(
-        'Scheduler.book("online", citizen_id, now=NOW) on PostgresStorage(conninfo, '
-        "min_size=1, max_size=1) over the unix socket, a distinct citizen per call, capacity "
-        "large enough that the first day never fills (server: synchronous_commit=on, "
-        "fsync=on). " + _BASELINE
-    ),
+    name="book.postgres.1conn.schema",
+    operation="book on PostgresStorage, one connection vs raw, same schema",
+    target=Target("report"),
+    how=_OURS_ONE + _BASELINE + " Information (measured in the same interleaved run).",
 )
 
 ONE_NOSYNC = RowSpec(
     name="book.postgres.1conn.nosync",
-    operation="book on PostgresStorage, one connection, synchronous_commit=off",
+    operation="book on PostgresStorage, one connection, synchronous_commit=off vs minimal",
     target=Target("report"),
     how=(
-        "As the row above, both sides with synchronous_commit=off for their sessions (a "
+        "As the minimal row, both sides with synchronous_commit=off for their sessions (a "
         "commit does not wait for the WAL flush): what is left is client and server CPU and "
         "round trips, the part the library controls. Diagnostic, no target."
     ),
@@ -122,8 +139,18 @@ HOT_RTT = RowSpec(
 )
 
 
+def counter_table(conn: Any, schema: str) -> str:
+    """The schema's day counters: ``qq_day`` (schema 2) or ``qq_counter`` (the engine's)."""
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{schema}.qq_counter",)).fetchone()
+    return "qq_counter" if row is not None and row[0] else "qq_day"
+
+
 class RawBooker:
-    """The baseline: one raw psycopg transaction per booking, four round trips."""
+    """The same-schema baseline: one raw psycopg transaction per booking, four round trips.
+
+    It writes the library's own tables: ``qq_day`` while `PostgresStorage` has schema 2,
+    ``qq_counter`` (scope ``c:<channel>``, ``used``, ``last``) once it is on the engine.
+    """
 
     def __init__(self, conninfo: str, schema: str, office_id: str = "tegal") -> None:
         import psycopg
@@ -131,11 +158,16 @@ class RawBooker:
 
         self._conn = psycopg.connect(conninfo, autocommit=True)
         ident = sql.Identifier(schema)
+        counter = counter_table(self._conn, schema)
         self._update = (
             sql.SQL(
                 "UPDATE {}.qq_day SET booked = booked + 1, last_number = last_number + 1 "
                 "WHERE office_id = %s AND channel = %s AND day = %s AND booked < capacity "
                 "RETURNING last_number"
+                if counter == "qq_day"
+                else "UPDATE {}.qq_counter SET used = used + 1, last = last + 1 "
+                "WHERE office_id = %s AND scope = 'c:' || %s AND day = %s "
+                f"AND used < {UNLIMITED} RETURNING last"
             )
             .format(ident)
             .as_string(self._conn)
@@ -189,20 +221,32 @@ def prepare_raw_schema(conninfo: str, schema: str, office_id: str = "tegal") -> 
     storage.migrate()
     storage.close()
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL(
-                "INSERT INTO {}.qq_day (office_id, channel, day, capacity, booked, last_number) "
-                "VALUES (%s, 'online', %s, %s, 0, 0)"
-            ).format(sql.Identifier(schema)),
-            (office_id, first_day(), UNLIMITED),
-        )
+        if counter_table(conn, schema) == "qq_day":
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO {}.qq_day (office_id, channel, day, capacity, booked, "
+                    "last_number) VALUES (%s, 'online', %s, %s, 0, 0)"
+                ).format(sql.Identifier(schema)),
+                (office_id, first_day(), UNLIMITED),
+            )
+        else:
+            conn.execute(
+                sql.SQL(
+                    "INSERT INTO {}.qq_counter (office_id, scope, day, used, last) "
+                    "VALUES (%s, 'c:online', %s, 0, 0)"
+                ).format(sql.Identifier(schema)),
+                (office_id, first_day()),
+            )
 
 
 def run_one(ctx: Context) -> list[Result]:
     """One connection, in this process: durable commits, then without waiting for the flush."""
     conninfo = ctx.postgres()
     nosync = _with_option(conninfo, "synchronous_commit=off")
-    return [_one(ctx, ONE, conninfo), _one(ctx, ONE_NOSYNC, nosync)]
+    return [
+        *_one(ctx, {"minimal": ONE_MIN, "same": ONE}, conninfo),
+        *_one(ctx, {"minimal": ONE_NOSYNC}, nosync),
+    ]
 
 
 def _with_option(conninfo: str, option: str) -> str:
@@ -233,10 +277,15 @@ def _server_function_ms(conninfo: str, schema: str) -> dict[str, float]:
     return {}
 
 
-def _one(ctx: Context, spec: RowSpec, conninfo: str, note: str = "") -> Result:
+def _one(ctx: Context, specs: dict[str, RowSpec], conninfo: str, note: str = "") -> list[Result]:
+    """Ours against the baselines named in ``specs`` ("minimal", "same"), interleaved.
+
+    A same-schema baseline that cannot be prepared (the schema changing under it) leaves
+    its row "error" and the other rows measured.
+    """
     from queue_quota.storage import PostgresStorage
 
-    ours_schema, raw_schema = ctx.new_schema(), ctx.new_schema()
+    ours_schema, raw_schema, min_schema = ctx.new_schema(), ctx.new_schema(), ctx.new_schema()
     storage = PostgresStorage(
         _with_option(conninfo, "track_functions=pl"),
         schema=ours_schema,
@@ -244,7 +293,9 @@ def _one(ctx: Context, spec: RowSpec, conninfo: str, note: str = "") -> Result:
         max_size=1,
     )
     raw: RawBooker | None = None
+    minimal: MinimalPostgres | None = None
     server: dict[str, float] = {}
+    failed: dict[str, str] = {}
     try:
         sched = qq.Scheduler(make_office("tegal", UNLIMITED), storage, secret=SECRET)
         book = sched.book
@@ -257,24 +308,36 @@ def _one(ctx: Context, spec: RowSpec, conninfo: str, note: str = "") -> Result:
                 book("online", citizen, now=NOW)
             return time.perf_counter() - t0
 
-        prepare_raw_schema(conninfo, raw_schema)
-        raw = RawBooker(conninfo, raw_schema)
-        booker = raw
+        baselines: dict[str, Runner] = {}
+        if "minimal" in specs:
+            minimal = MinimalPostgres(conninfo, min_schema, UNLIMITED)
+            baselines["minimal"] = minimal.run
+        if "same" in specs:
+            try:
+                prepare_raw_schema(conninfo, raw_schema)
+                raw = RawBooker(conninfo, raw_schema)
+                raw.window(1)
+            except Exception as exc:  # the other rows still run
+                failed["same"] = f"{type(exc).__name__}: {exc}"
+            else:
+                booker = raw
 
-        def baseline(n: int) -> float:
-            t0, t1 = booker.window(n)
-            return t1 - t0
+                def same(n: int) -> float:
+                    t0, t1 = booker.window(n)
+                    return t1 - t0
 
-        cmp = interleave(ours, baseline, reps=ctx.reps, seconds=ctx.seconds)
+                baselines["same"] = same
+        cmps = interleave_many(ours, baselines, reps=ctx.reps, seconds=ctx.seconds)
     finally:
         storage.close()
-        if raw is not None:
-            raw.close()
+        for conn in (raw, minimal):
+            if conn is not None:
+                conn.close()
         try:
             server = _server_function_ms(conninfo, ours_schema)
         finally:
-            ctx.drop_schema(ours_schema)
-            ctx.drop_schema(raw_schema)
+            for schema in (ours_schema, raw_schema, min_schema):
+                ctx.drop_schema(schema)
     inside = (
         f" Server time inside qq_reserve: {server['qq_reserve']:.2f} ms per call on average "
         "(pg_stat_user_functions with track_functions=pl, warm-up included; the commit "
@@ -282,13 +345,22 @@ def _one(ctx: Context, spec: RowSpec, conninfo: str, note: str = "") -> Result:
         if "qq_reserve" in server
         else ""
     )
-    return spec.result(
-        ours=fmt_time(cmp.ours_median),
-        baseline=fmt_time(cmp.baseline_median),
-        ratio=cmp.ratio,
-        how=f"{cmp.describe()}{inside} {note}".strip(),
-        data=cmp.data() | {"server_function_ms": server},
-    )
+    out = []
+    for kind, spec in specs.items():
+        if kind in failed:
+            out.append(spec.failed(failed[kind]))
+            continue
+        cmp = cmps[kind]
+        out.append(
+            spec.result(
+                ours=fmt_time(cmp.ours_median),
+                baseline=fmt_time(cmp.baseline_median),
+                ratio=cmp.ratio,
+                how=f"{cmp.describe()}{inside} {note}".strip(),
+                data=cmp.data() | {"server_function_ms": server},
+            )
+        )
+    return out
 
 
 class HotDayWorker:
@@ -354,6 +426,9 @@ def _count_hot_day(conninfo: str, schema: str, day: date) -> tuple[int, int, int
         counter = conn.execute(
             sql.SQL(
                 "SELECT booked FROM {}.qq_day WHERE office_id = 'tegal-hot' AND day = %s"
+                if counter_table(conn, schema) == "qq_day"
+                else "SELECT used FROM {}.qq_counter "
+                "WHERE office_id = 'tegal-hot' AND scope = 'c:online' AND day = %s"
             ).format(sql.Identifier(schema)),
             (day,),
         ).fetchone()
@@ -496,7 +571,7 @@ def _emulated_network(ctx: Context) -> Iterator[tuple[str, str, dict[str, Any]]]
 def run_one_rtt(ctx: Context) -> list[Result]:
     """One connection, every round trip through the latency proxy."""
     with _emulated_network(ctx) as (via, note, numbers):
-        result = _one(ctx, _rtt_spec(ctx, ONE_RTT), via, note)
+        (result,) = _one(ctx, {"same": _rtt_spec(ctx, ONE_RTT)}, via, note)
     result.data |= numbers
     return [result]
 
@@ -512,7 +587,7 @@ def run_hot_rtt(ctx: Context) -> list[Result]:
 BENCHES = [
     Bench(
         "book.postgres.1conn",
-        (ONE, ONE_NOSYNC),
+        (ONE_MIN, ONE, ONE_NOSYNC),
         run_one,
         frozenset({"book", "postgres"}),
         postgres=True,
