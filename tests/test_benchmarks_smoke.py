@@ -55,6 +55,11 @@ def _proxy() -> ModuleType:
     return importlib.import_module("benchmarks._latency_proxy")
 
 
+def _baselines() -> ModuleType:
+    _harness()  # puts the repository on sys.path
+    return importlib.import_module("benchmarks._baselines")
+
+
 def _header(stdout: str) -> list[str]:
     first = stdout.splitlines()[0]
     return [cell.strip() for cell in first.strip("|").split("|")]
@@ -77,6 +82,76 @@ def test_quick_calendar_run_prints_table_and_json(tmp_path: Path) -> None:
     assert len(row["data"]["ours_samples"]) == 1
 
 
+def test_quick_memory_and_capacity_rows_run() -> None:
+    """The memory rows (hand-written, limits) and the pools-and-session row print a ratio."""
+    proc = _bench("--only", "book.memory,capacity.memory", "--reps", "1", "--seconds", "0.01")
+    assert proc.returncode == 0, proc.stderr
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[4].strip()
+        for line in proc.stdout.splitlines()
+        if line.startswith("| ") and "[" in line.split("|")[1]
+    }
+    assert set(rows) == {
+        'book("online") on MemoryStorage vs hand-written [1]',
+        'book("online") on MemoryStorage vs limits (information) [2]',
+        "book with 2 pools and a session vs plain (memory) [3]",
+    }
+    assert all(ratio.endswith("×") and float(ratio[:-1]) > 0 for ratio in rows.values())
+
+
+def test_minimal_sqlite_baseline_books_and_refuses_when_full(tmp_path: Path) -> None:
+    """The minimal raw SQLite booking numbers 1..capacity, then refuses; rows = counter."""
+    b = _baselines()
+    minimal = b.MinimalSQLite(tmp_path / "minimal.sqlite3", "NORMAL", 3)
+    try:
+        assert [minimal.book(f"id{i}") for i in range(3)] == [1, 2, 3]
+        with pytest.raises(b.Full):
+            minimal.book("id3")
+        assert minimal.count() == (3, 3)
+        assert minimal.run(0) >= 0
+    finally:
+        minimal.close()
+
+
+def test_hand_written_memory_baseline_does_the_promised_work() -> None:
+    """Two keyed hashes (no raw ID kept), an 80-bit id, numbers under the capacity."""
+    b = _baselines()
+    h = _harness()
+    hand = b.HandWritten(b"k" * 32, 2, h.first_day())
+    first = hand.book("tegal", "online", "3328000000000001", h.NOW)
+    second = hand.book("tegal", "online", "3328000000000002", h.NOW)
+    with pytest.raises(b.Full):
+        hand.book("tegal", "online", "3328000000000003", h.NOW)
+    assert (first.number, second.number) == (1, 2)
+    assert len(first.id) == 20  # 80 random bits, hex
+    assert first.id != second.id
+    assert len(first.citizen_ref) == len(first.ticket) == 64
+    assert "3328000000000001" not in repr(first)
+    assert set(hand.bookings) == {first.id, second.id}
+
+
+def test_interleave_many_rotates_and_shares_our_batches() -> None:
+    """Every repetition runs each side once, in a rotating order; one comparison each."""
+    h = _harness()
+    calls: list[str] = []
+
+    def side(name: str, per_op: float) -> object:
+        def run(n: int) -> float:
+            calls.append(name)
+            return per_op * n
+
+        return run
+
+    cmps = h.interleave_many(
+        side("ours", 1e-6), {"a": side("a", 2e-6), "b": side("b", 4e-6)}, reps=3, seconds=0.01
+    )
+    assert set(cmps) == {"a", "b"}
+    assert cmps["a"].ratio == pytest.approx(2.0)
+    assert cmps["b"].ratio == pytest.approx(4.0)
+    assert cmps["a"].ours == cmps["b"].ours
+    assert calls[-9:] == ["ours", "a", "b", "ours", "b", "a", "b", "ours", "a"]
+
+
 def test_postgres_rows_are_skipped_with_no_postgres() -> None:
     """`--no-postgres` marks the PostgreSQL rows "skipped" and still exits 0."""
     proc = _bench("--only", "book.postgres")
@@ -86,7 +161,8 @@ def test_postgres_rows_are_skipped_with_no_postgres() -> None:
         for line in proc.stdout.splitlines()
         if line.startswith("|") and "PostgresStorage" in line
     ]
-    assert len(rows) == 5  # local: 1 conn, its nosync, 8 proc; 1 ms RTT: 1 conn, 8 proc
+    # local: 1 conn vs minimal, vs same schema, nosync, 8 proc; 1 ms RTT: 1 conn, 8 proc
+    assert len(rows) == 6
     assert all(line.rstrip(" |").endswith("skipped") for line in rows)
 
 
