@@ -1,0 +1,177 @@
+"""One PostgreSQL transaction as the engine's `Transaction`: each primitive is one statement.
+
+A write transaction starts with ``BEGIN ISOLATION LEVEL READ COMMITTED`` and
+``pg_advisory_xact_lock(<office namespace>, hashtext(office_id))``, sent in one pipeline
+with its first primitive's statement (one round trip): every other writer of the office
+waits on that lock until this transaction ends, and each later statement, at READ
+COMMITTED, sees every write of the office committed before the lock was granted. So the
+engine's read-then-write of counters cannot interleave with another's; other offices go on
+in parallel. A read transaction is ``REPEATABLE READ READ ONLY`` (one snapshot), begun the
+same way. On a connection that is not in autocommit (a pool of the caller's), psycopg
+begins the transaction itself, and ``SET TRANSACTION`` gives it its isolation level.
+
+Nothing is kept on the connection between transactions (no ``SET`` outside one, no
+session lock), so the storage works through a pgbouncer in transaction mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from ..models import Booking
+from ._pg_support import booking_params, replace_params, to_booking
+from .primitives import CounterRow
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg.rows import TupleRow
+
+    Conn = psycopg.Connection[TupleRow]
+
+__all__ = ["PgTransaction"]
+
+_CLOSURE = "closure:"
+_SECRET = "~secret"
+_BEGIN = {
+    (True, True): b"BEGIN ISOLATION LEVEL READ COMMITTED",
+    (True, False): b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    (False, True): b"SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
+    (False, False): b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY",
+}
+
+
+class PgTransaction:
+    """The six primitives on one pooled connection, inside one transaction of one office.
+
+    Driver errors propagate as `psycopg.Error`; the scope (``_pg_base``) rolls back and
+    maps them. ``statements`` counts what was sent (for measurements).
+    """
+
+    __slots__ = ("_conn", "_lock", "_meta", "_office", "_prep", "_q", "begun", "statements")
+
+    def __init__(
+        self,
+        conn: Conn,
+        office_id: str,
+        write: bool,
+        queries: Mapping[str, bytes],
+        lock: tuple[bytes, int] | None,
+        prepare: bool | None,
+    ) -> None:
+        self._conn = conn
+        self._office = office_id
+        self._q = queries
+        self._prep = prepare
+        self._lock = (_BEGIN[(conn.autocommit, write)], lock)
+        self._meta: dict[str, str] | None = None
+        self.begun = False
+        self.statements = 0
+
+    def _exec(self, name: str, params: Sequence[Any] | Mapping[str, Any]) -> psycopg.Cursor[Any]:
+        conn = self._conn
+        query = self._q[name]
+        if self.begun:
+            self.statements += 1
+            return conn.execute(query, params, prepare=self._prep)
+        # The first statement travels with BEGIN (and the office's lock): one round trip.
+        begin, lock = self._lock
+        self.begun = True
+        with conn.pipeline():
+            conn.execute(begin, prepare=False)
+            if lock is not None:
+                conn.execute(lock[0], (lock[1], self._office), prepare=self._prep)
+            cur = conn.execute(query, params, prepare=self._prep)
+        self.statements += 3 if lock is not None else 2
+        return cur
+
+    def counters(
+        self, scopes: Sequence[str], start: date, end: date
+    ) -> dict[tuple[str, date], CounterRow]:
+        if not scopes or start >= end:
+            return {}
+        rows = self._exec("COUNTERS", (self._office, list(scopes), start, end)).fetchall()
+        return {(s, d): CounterRow(used, last) for s, d, used, last in rows}
+
+    def put_counters(self, rows: Mapping[tuple[str, date], CounterRow]) -> None:
+        if not rows:
+            return
+        scopes, days, used, last = [], [], [], []
+        for (scope, day), row in rows.items():
+            scopes.append(scope)
+            days.append(day)
+            used.append(row.used)
+            last.append(row.last)
+        self._exec("PUT_COUNTERS", (self._office, scopes, days, used, last))
+
+    def bookings(
+        self,
+        *,
+        booking_id: str | None = None,
+        key: str | None = None,
+        refs: Sequence[str] | None = None,
+        since: date | None = None,
+        day: date | None = None,
+    ) -> list[Booking]:
+        office = self._office
+        if booking_id is not None:
+            cur = self._exec("BY_ID", (office, booking_id))
+        elif key is not None:
+            cur = self._exec("BY_KEY", (office, key))
+        elif refs is not None:
+            unique = list(dict.fromkeys(refs))
+            if not unique:
+                return []
+            if since is None:
+                cur = self._exec("BY_REFS", (office, unique))
+            else:
+                cur = self._exec("BY_REFS_SINCE", (office, unique, since))
+        elif day is not None:
+            cur = self._exec("BY_DAY", (office, day))
+        else:
+            raise TypeError("bookings() needs booking_id, key, refs or day")
+        return [to_booking(r) for r in cur.fetchall()]
+
+    def put_booking(self, booking: Booking, *, new: bool) -> None:
+        if booking.office_id != self._office:
+            raise ValueError("the booking is of another office than the transaction")
+        if not new:
+            self._exec("REPLACE", replace_params(booking))
+        elif self._exec("INSERT", booking_params(booking)).rowcount != 1:
+            raise KeyError(booking.id)
+
+    def meta(self, prefix: str) -> dict[str, str]:
+        """The first call reads all of the office's meta in one statement; later calls and
+        writes use that copy (no other writer of the office can change it meanwhile, and a
+        read transaction sees one snapshot)."""
+        cached = self._meta
+        if cached is None:
+            rows = self._exec("META", {"o": self._office}).fetchall()
+            cached = self._meta = dict(rows)
+        return {k: v for k, v in cached.items() if k.startswith(prefix)}
+
+    def put_meta(self, items: Mapping[str, str | None]) -> None:
+        office = self._office
+        cached = self._meta
+        for name, value in items.items():
+            if cached is not None:
+                if value is None:
+                    cached.pop(name, None)
+                else:
+                    cached[name] = value
+            if name.startswith(_CLOSURE):
+                day = date.fromisoformat(name[len(_CLOSURE) :])
+                if value is None:
+                    self._exec("DEL_CLOSURE", (office, day))
+                else:
+                    self._exec("PUT_CLOSURE", (office, day, value))
+            elif name == _SECRET:
+                if value is None:
+                    self._exec("DEL_SECRET", (office,))
+                else:
+                    self._exec("PUT_SECRET", (office, value))
+            elif value is None:
+                self._exec("DEL_META", (office, name))
+            else:
+                self._exec("PUT_META", (office, name, value))
