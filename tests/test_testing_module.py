@@ -196,6 +196,75 @@ def _shifted(reservation: Reservation, by: int) -> Reservation:
     return attrs.evolve(reservation, candidates=candidates, candidates_key=None, slots=())
 
 
+def _lifted(reservation: Reservation, prefix: str, by: int) -> Reservation:
+    """The reservation with the capacity of the counters named ``prefix...`` moved by ``by``."""
+    candidates = [
+        attrs.evolve(
+            c,
+            charges=tuple(
+                attrs.evolve(ch, capacity=ch.capacity + by) if ch.scope.startswith(prefix) else ch
+                for ch in c.charges
+            ),
+        )
+        for c in reservation.all_candidates()
+    ]
+    return attrs.evolve(reservation, candidates=candidates, candidates_key=None, slots=())
+
+
+class PoolIgnoringStorage(MemoryStorage):
+    """A take that charges the pool but never checks its room."""
+
+    def reserve(self, reservation: Reservation) -> Booking:
+        """Reserve as if every pool were endless."""
+        return super().reserve(_lifted(reservation, "p:", 1000))
+
+
+class SessionIgnoringStorage(MemoryStorage):
+    """A take that charges the session but never checks its room."""
+
+    def reserve(self, reservation: Reservation) -> Booking:
+        """Reserve as if every session were endless."""
+        return super().reserve(_lifted(reservation, "s:", 1000))
+
+
+class PoolFalseFullStorage(MemoryStorage):
+    """Says "full" when a pool has exactly the room asked for."""
+
+    def reserve(self, reservation: Reservation) -> Booking:
+        """Reserve with every pool's capacity lowered by one."""
+        return super().reserve(_lifted(reservation, "p:", -1))
+
+
+class SessionForgettingStorage(MemoryStorage):
+    """A cancel that gives the places back to the day and the pool but not the session."""
+
+    def cancel(self, office_id: str, booking_id: str, *, not_before: date) -> Booking:
+        """Cancel, then take the session's places again."""
+        cancelled = super().cancel(office_id, booking_id, not_before=not_before)
+        sessions = [s for s in cancelled.charges if s.startswith("s:")]
+        end = cancelled.day + timedelta(days=1)
+        with self.primitives.transaction(office_id, write=True) as tx:
+            rows = tx.counters(sessions, cancelled.day, end)
+            tx.put_counters(
+                {k: attrs.evolve(row, used=row.used + cancelled.places) for k, row in rows.items()}
+            )
+        return cancelled
+
+
+class OnePlaceStorage(MemoryStorage):
+    """Records a household's places on the booking but takes one unit from each counter."""
+
+    def reserve(self, reservation: Reservation) -> Booking:
+        """Take one place, then write the places asked for on the booking."""
+        booked = super().reserve(attrs.evolve(reservation, places=1))
+        if booked.places == reservation.places:
+            return booked
+        fixed = attrs.evolve(booked, places=reservation.places)
+        with self.primitives.transaction(reservation.office_id, write=True) as tx:
+            tx.put_booking(fixed, new=False)
+        return fixed
+
+
 class OverbookingStorage(MemoryStorage):
     """Off by one: lets one booking more than the capacity onto every day."""
 
@@ -382,6 +451,14 @@ HUNT = settings(
 )
 
 
+#: How the machine says what is wrong: a booking where the model expects another, a refusal
+#: while the model has room, a booking the model refuses, or a counter off its bookings.
+_WRONG = (
+    r"got booking \w+ on .* the model expects|refused with \w+: .* but the model has room"
+    r"|but the model refuses it|counter \S+: storage .* the model|over capacity"
+)
+
+
 # HalfClosingStorage is left to the contract: the machine's closures always find room.
 @pytest.mark.parametrize(
     "storage",
@@ -392,7 +469,34 @@ def test_machine_finds_bugs_in_broken_storages(storage: type[MemoryStorage]) -> 
     """The state machine fails on a storage with a known bug, naming the wrong booking."""
     runs: dict[str, MemoryStorage] = {}
     machine = SchedulerMachine.with_storage(lambda m: runs.setdefault(m.run_id, storage()))
-    with pytest.raises(AssertionError, match=r"got booking \w+ on .* the model expects"):
+    with pytest.raises(AssertionError, match=_WRONG):
+        run_state_machine_as_test(machine, settings=HUNT)
+
+
+@pytest.mark.parametrize(
+    "storage",
+    [
+        PoolIgnoringStorage,
+        SessionIgnoringStorage,
+        PoolFalseFullStorage,
+        SessionForgettingStorage,
+        OnePlaceStorage,
+    ],
+    ids=[
+        "take-ignores-pool",
+        "take-ignores-session",
+        "pool-false-full",
+        "cancel-keeps-session",
+        "household-takes-one",
+    ],
+)
+def test_machine_finds_bugs_in_broken_counter_storages(storage: type[MemoryStorage]) -> None:
+    """The state machine fails, saying which counter or refusal is wrong, on a storage with
+    a capacity-model bug: a take that ignores a pool or a session, a false "full" on a
+    pool, a cancel that forgets the session, a household that takes one place."""
+    runs: dict[str, MemoryStorage] = {}
+    machine = SchedulerMachine.with_storage(lambda m: runs.setdefault(m.run_id, storage()))
+    with pytest.raises(AssertionError, match=_WRONG):
         run_state_machine_as_test(machine, settings=HUNT)
 
 

@@ -46,6 +46,9 @@ pytest.register_assert_rewrite(
     "queue_quota.testing._policy_contract",
     "queue_quota.testing._storage_contract",
     "queue_quota.testing.stateful",
+    "queue_quota.testing._machine_base",
+    "queue_quota.testing._machine_booking",
+    "queue_quota.testing._machine_changes",
 )
 
 from . import strategies  # noqa: E402

@@ -1,19 +1,21 @@
 """The reference model of `SchedulerMachine`: plain dicts of what the scheduler acknowledged.
 
 It is deliberately naive and independent of the code under test: working days come from
-the weekmask and a set of holidays, windows are walked day by day, counts are recounted
-from the acknowledged bookings every time. No `WorkingCalendar`, policy or storage code is
-used to compute an expectation.
+the weekmask and a set of holidays, windows are walked day by day, and every counter (a
+channel's day, a session, a pool) is recounted from the acknowledged bookings every time
+it is needed. No `WorkingCalendar`, policy, candidate or storage code is used to compute
+an expectation; the counter names (``"c:online"``, ``"s:online@08:00"``, ``"p:loket"``)
+are written out here from the documented scheme.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import attrs
 
-__all__ = ["Acked", "Model"]
+__all__ = ["Acked", "ChannelSpec", "Model", "Place"]
 
 BOOKED = "booked"
 CHECKED_IN = "checked_in"
@@ -21,6 +23,47 @@ CANCELLED = "cancelled"
 NO_SHOW = "no_show"
 ACTIVE = frozenset({BOOKED, CHECKED_IN})
 ONE_DAY = timedelta(days=1)
+
+Window = tuple[time, time]
+
+
+@attrs.frozen
+class ChannelSpec:
+    """What the model knows of one channel (from the machine's attributes, not the office).
+
+    Attributes:
+        name: The channel.
+        prefix: Its label prefix.
+        capacity: Places a day.
+        same_day: Walk-in (today only) rather than online (the booking window).
+        per_citizen: Active bookings a citizen may hold on it from today on.
+        sessions: ``(start, end, capacity)`` arrival windows, in order.
+        pools: Names of the pools it is in.
+        claim: The claim a request must carry.
+    """
+
+    name: str
+    prefix: str
+    capacity: Callable[[date], int]
+    same_day: bool = False
+    per_citizen: int | None = None
+    sessions: tuple[tuple[time, time, int], ...] = ()
+    pools: tuple[str, ...] = ()
+    claim: str | None = None
+
+
+@attrs.frozen
+class Place:
+    """Where a booking may go: a day, a window (or none) and the counters it charges."""
+
+    day: date
+    window: Window | None
+    charges: tuple[tuple[str, int], ...]  # (scope, capacity)
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """The counters charged."""
+        return tuple(s for s, _ in self.charges)
 
 
 @attrs.define
@@ -36,6 +79,10 @@ class Acked:
     citizen: str | None
     key: str | None
     preferred: date | None = None  # the preferred date the key's request asked for
+    places: int = 1
+    window: Window | None = None
+    scopes: tuple[str, ...] = ()
+    preferred_time: time | None = None  # the preferred time the key's request asked for
 
 
 @attrs.define
@@ -45,11 +92,10 @@ class Model:
     Attributes:
         weekmask: Seven ``0``/``1`` characters, Monday first.
         holidays: Closed dates of the office's calendar.
-        capacity: ``capacity[channel](day)``: places of the channel on a day.
-        channels: The channels in service order.
+        specs: The channels, in service order.
+        pools: Pool name -> capacity a day.
         lead_days: Working days between today and the first online day.
         horizon_days: Calendar days from today to the last online day.
-        per_citizen: Active online bookings a citizen may hold.
         bookings: Acknowledged bookings by id (in the order acknowledged).
         keys: Idempotency key -> booking id.
         closures: Days closed at run time -> the first reason.
@@ -58,15 +104,23 @@ class Model:
 
     weekmask: str
     holidays: frozenset[date]
-    capacity: Mapping[str, Callable[[date], int]]
-    channels: tuple[str, ...]
+    specs: tuple[ChannelSpec, ...]
     lead_days: int
     horizon_days: int
-    per_citizen: int
+    pools: Mapping[str, int] = attrs.field(factory=dict)
     bookings: dict[str, Acked] = attrs.field(factory=dict)
     keys: dict[str, str] = attrs.field(factory=dict)
     closures: dict[date, str] = attrs.field(factory=dict)
     issued: dict[tuple[str, date], set[int]] = attrs.field(factory=dict)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels in service order."""
+        return tuple(s.name for s in self.specs)
+
+    def spec(self, channel: str) -> ChannelSpec:
+        """The channel's spec."""
+        return next(s for s in self.specs if s.name == channel)
 
     # -- days ------------------------------------------------------------------------------
 
@@ -99,33 +153,111 @@ class Model:
                 seen += 1
         return d, today + timedelta(days=self.horizon_days)
 
-    def candidates(self, channel: str, today: date) -> list[date]:
+    def window_days(self, channel: str, today: date) -> list[date]:
         """The open days a request on ``channel`` made ``today`` may take, in order."""
-        if channel == "online":
+        if self.spec(channel).same_day:
+            days = [today]
+        else:
             first, last = self.online_window(today)
             days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        else:
-            days = [today]
-        return [d for d in days if self.open(d) and self.capacity[channel](d) > 0]
+        return [d for d in days if self.open(d) and self.places_on(channel, d)]
+
+    def places_on(self, channel: str, d: date) -> list[Place]:
+        """Where a booking on ``channel`` may go on ``d`` (room aside): by session order;
+        none if the channel, a pool or every session has no capacity that day."""
+        spec = self.spec(channel)
+        cap = spec.capacity(d)
+        pooled = [(f"p:{p}", self.pools[p]) for p in spec.pools]
+        if cap <= 0 or any(c <= 0 for _, c in pooled):
+            return []
+        base = ((f"c:{channel}", cap), *pooled)
+        if not spec.sessions:
+            return [Place(d, None, base)]
+        return [
+            Place(d, (start, end), (*base, (f"s:{channel}@{start:%H:%M}", s_cap)))
+            for start, end, s_cap in spec.sessions
+            if s_cap > 0
+        ]
+
+    def candidates(self, channel: str, today: date, at: time | None = None) -> list[Place]:
+        """Every place a request made ``today`` may take, in order (only the session
+        starting ``at``, if given)."""
+        return [
+            p
+            for d in self.window_days(channel, today)
+            for p in self.places_on(channel, d)
+            if at is None or (p.window is not None and p.window[0] == at)
+        ]
 
     # -- counts ----------------------------------------------------------------------------
 
     def on_day(self, d: date, channel: str | None = None) -> list[Acked]:
-        """The acknowledged bookings on ``d`` (any status), in service order."""
+        """The acknowledged bookings on ``d`` (any status), in service order: channel, then
+        window, then number."""
         found = [b for b in self.bookings.values() if b.day == d and channel in (None, b.channel)]
-        return sorted(found, key=lambda b: (self.channels.index(b.channel), b.number))
+        return sorted(
+            found,
+            key=lambda b: (
+                self.channels.index(b.channel),
+                b.window[0] if b.window else time.min,
+                b.number,
+            ),
+        )
+
+    def used(self, scope: str, d: date) -> int:
+        """Places the active bookings of ``d`` hold in the counter ``scope``."""
+        return sum(
+            b.places
+            for b in self.bookings.values()
+            if b.day == d and b.status in ACTIVE and scope in b.scopes
+        )
 
     def active(self, channel: str, d: date) -> int:
-        """Places taken on ``d`` (booked or checked in)."""
-        return sum(1 for b in self.on_day(d, channel) if b.status in ACTIVE)
+        """Places taken on ``d`` on ``channel`` (booked or checked in)."""
+        return self.used(f"c:{channel}", d)
+
+    def fits(self, place: Place, places: int = 1) -> bool:
+        """Whether ``place`` is open and every counter it charges has room for ``places``."""
+        return self.open(place.day) and all(
+            self.used(scope, place.day) + places <= cap for scope, cap in place.charges
+        )
+
+    def first_fit(self, candidates: Iterable[Place], places: int = 1) -> Place | None:
+        """The first candidate with room for ``places`` in every counter."""
+        return next((p for p in candidates if self.fits(p, places)), None)
 
     def has_room(self, channel: str, d: date) -> bool:
-        """Whether ``d`` is open and has a free place on ``channel``."""
-        return self.open(d) and self.active(channel, d) < self.capacity[channel](d)
+        """Whether ``d`` is open and has room for one more on ``channel`` somewhere."""
+        return self.first_fit(self.places_on(channel, d)) is not None
 
     def first_room(self, channel: str, days: Iterable[date]) -> date | None:
-        """The first of ``days`` with room on ``channel``."""
+        """The first of ``days`` with room for one more on ``channel``."""
         return next((d for d in days if self.has_room(channel, d)), None)
+
+    def remaining(self, channel: str, d: date) -> tuple[int, list[tuple[int, int, int]]]:
+        """What availability should say on an open day: the channel's remaining places
+        (net of its pools and sessions) and per session (capacity, booked, remaining)."""
+        spec = self.spec(channel)
+        left = spec.capacity(d) - self.active(channel, d)
+        for p in spec.pools:
+            left = min(left, self.pools[p] - self.used(f"p:{p}", d))
+        left = max(0, left)
+        rows = []
+        for start, _, s_cap in spec.sessions:
+            booked = self.used(f"s:{channel}@{start:%H:%M}", d)
+            rows.append((s_cap, booked, max(0, min(s_cap - booked, left))))
+        if rows:
+            left = min(left, sum(r[2] for r in rows))
+        return left, rows
+
+    def scopes(self) -> set[tuple[str, int]]:
+        """Every counter of the office, with its constant capacity where it has one
+        (channels: ``-1``, their capacity depends on the day)."""
+        out: set[tuple[str, int]] = {(f"p:{p}", c) for p, c in self.pools.items()}
+        for spec in self.specs:
+            out.add((f"c:{spec.name}", -1))
+            out |= {(f"s:{spec.name}@{s:%H:%M}", c) for s, _, c in spec.sessions}
+        return out
 
     def held(self, citizen: str, channel: str, today: date) -> int:
         """Active bookings of ``citizen`` on ``channel`` from ``today`` on."""
@@ -159,16 +291,17 @@ class Model:
         if booking.key is not None:
             self.keys[booking.key] = booking.id
 
-    def move(self, booking: Acked, d: date, number: int) -> None:
-        """Record that ``booking`` now sits on ``d`` with ``number``."""
-        booking.day, booking.number = d, number
-        self.issued.setdefault((booking.channel, d), set()).add(number)
+    def move(self, booking: Acked, place: Place, number: int) -> None:
+        """Record that ``booking`` now sits in ``place`` with ``number``."""
+        booking.day, booking.number = place.day, number
+        booking.window, booking.scopes = place.window, place.scopes
+        self.issued.setdefault((booking.channel, place.day), set()).add(number)
 
     def close(self, d: date, reason: str, horizon: int = 366) -> list[tuple[str, date, int]]:
         """Close ``d`` and move its booked bookings; returns (id, day, number) per move.
 
-        Channel by channel in service order, each in number order, to the first open day
-        after ``d`` (up to ``horizon`` days) with room.
+        Channel by channel in service order, each in number order, to the first place
+        after ``d`` (up to ``horizon`` days, sessions in order) with room for its places.
 
         Raises:
             LookupError: A booking finds no room (the model is then unusable).
@@ -178,13 +311,15 @@ class Model:
         self.closures[d] = reason
         moved: list[tuple[str, date, int]] = []
         for channel in self.channels:
-            for b in [b for b in self.on_day(d, channel) if b.status == BOOKED]:
-                target = self.first_room(
-                    channel, (d + timedelta(days=i + 1) for i in range(horizon))
+            booked = [b for b in self.bookings.values() if b.day == d and b.channel == channel]
+            for b in sorted((b for b in booked if b.status == BOOKED), key=lambda b: b.number):
+                later = (d + timedelta(days=i + 1) for i in range(horizon))
+                target = self.first_fit(
+                    (p for day in later for p in self.places_on(channel, day)), b.places
                 )
                 if target is None:
                     raise LookupError(f"no room for {b.id} within {horizon} days of {d}")
-                number = self.next_number(channel, target)
+                number = self.next_number(channel, target.day)
                 self.move(b, target, number)
-                moved.append((b.id, target, number))
+                moved.append((b.id, target.day, number))
         return moved
