@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import queue_quota as qq
-from queue_quota import config
+from queue_quota import _config_registry, config
 from queue_quota.config import OfficeFileError, load_office, loads_office
 from queue_quota.demo import tegal_office
 from queue_quota.i18n import LANGUAGES, channel_text, describe
@@ -77,8 +77,8 @@ def write(tmp_path: Path) -> Any:
 @pytest.fixture
 def clean_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """Isolates the policy-type registry and the entry-point cache of one test."""
-    monkeypatch.setattr(config, "_registry", {})
-    monkeypatch.setattr(config, "_entry_points", None)
+    monkeypatch.setattr(_config_registry, "_registry", {})
+    monkeypatch.setattr(_config_registry, "_entry_points", None)
 
 
 # -- the example file --------------------------------------------------------------------
@@ -531,7 +531,7 @@ def test_entry_points_are_found_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
         calls.append(group)
         return eps
 
-    monkeypatch.setattr("queue_quota.config.metadata.entry_points", entry_points)
+    monkeypatch.setattr("queue_quota._config_registry.metadata.entry_points", entry_points)
     loads_office(BASE)
     assert calls == []  # built-in types never look at entry points
     text = BASE + '\n[[policy]]\ntype = "extra"\ncapacity = 3\nchannel = "extra"\nprefix = "E"\n'
