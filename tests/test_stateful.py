@@ -51,6 +51,9 @@ class PostgresMachine(SchedulerMachine):
     """The machine on a new PostgreSQL schema per run; "reopen" opens a new pool."""
 
     conninfo: str = ""
+    # The capacity model's office once PostgresStorage keeps several counters per booking
+    # (it moves onto the engine); until then the 0.1 office, which it supports.
+    counters = PG_MISSING is None and bool(getattr(PostgresStorage, "supports_counters", False))
 
     def make_storage(self) -> Storage:
         """A handle on this run's schema."""
@@ -63,7 +66,7 @@ class PostgresMachine(SchedulerMachine):
 
 @pytest.mark.postgres
 @pytest.mark.skipif(PG_MISSING is not None, reason=str(PG_MISSING))
-class TestPostgresMachine(PostgresMachine.TestCase):  # type: ignore[name-defined,misc]
+class TestPostgresMachine(PostgresMachine.TestCase):  # type: ignore[valid-type,misc]
     """The machine on PostgreSQL (fewer examples: every run creates a schema)."""
 
     settings = settings(MACHINE_SETTINGS, max_examples=15)
