@@ -1,4 +1,5 @@
-"""`PostgresStorage.migrate()` upgrades a schema written by queue_quota 0.1 in place.
+"""`PostgresStorage.migrate()` upgrades a schema written by queue_quota 0.1 (version 1), or
+by 0.2's hardening schema (version 2), to version 3 in place.
 
 The schema is ``tests/golden/postgres_0_1.sql``: a ``pg_dump`` of what the 0.1 code wrote
 (see its header), loaded under a fresh name. Its rows are read before the upgrade with plain
@@ -65,19 +66,49 @@ def rows(conninfo: str, schema: str, table: str, order: str) -> list[tuple[Any, 
     return fetch(conninfo, q)
 
 
-@pytest.fixture
-def old_schema(postgres_conninfo: str) -> Iterator[str]:
-    """A fresh schema holding exactly what the 0.1 code wrote."""
+#: What schema 2 added to schema 1 (0.2's hardening), with one row of each new kind.
+_TO_VERSION_2 = (
+    "ALTER TABLE {s}.qq_booking ADD COLUMN key_fingerprint text",
+    "UPDATE {s}.qq_booking SET key_fingerprint = 'fp-' || id WHERE idempotency_key IS NOT NULL",
+    "CREATE INDEX qq_booking_refs ON {s}.qq_booking (office_id, citizen_ref, day)",
+    'CREATE TABLE {s}.qq_secret (office_id text COLLATE "C" NOT NULL, fingerprint text NOT NULL,'
+    " updated_at timestamptz NOT NULL, CONSTRAINT qq_secret_pkey PRIMARY KEY (office_id))",
+    "INSERT INTO {s}.qq_secret VALUES ('another-office', 'fp-secret', now())",
+    "UPDATE {s}.qq_meta SET value = '2' WHERE key = 'schema_version'",
+)
+
+
+def _load(conninfo: str, version: int) -> str:
     name = unique_schema()
     script = GOLDEN.read_text(encoding="utf-8").replace(GOLDEN_SCHEMA, name)
-    with psycopg.connect(postgres_conninfo, autocommit=True) as conn:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(script.encode())
+        if version == 2:
+            for statement in _TO_VERSION_2:
+                conn.execute(sql.SQL(statement).format(s=sql.Identifier(name)))
+    return name
+
+
+@pytest.fixture(params=[1, 2])
+def old_schema(request: pytest.FixtureRequest, postgres_conninfo: str) -> Iterator[str]:
+    """A fresh schema holding exactly what the 0.1 code wrote (and, for version 2, what the
+    hardening schema added)."""
+    name = _load(postgres_conninfo, request.param)
     yield name
     drop_schema(postgres_conninfo, name)
 
 
-def test_golden_is_a_schema_1_database(postgres_conninfo: str, old_schema: str) -> None:
+@pytest.fixture
+def golden(postgres_conninfo: str) -> Iterator[str]:
+    """The 0.1 schema as it was dumped."""
+    name = _load(postgres_conninfo, 1)
+    yield name
+    drop_schema(postgres_conninfo, name)
+
+
+def test_golden_is_a_schema_1_database(postgres_conninfo: str, golden: str) -> None:
     """The golden schema is 0.1's: version 1, no fingerprint column, no secret table."""
+    old_schema = golden
     meta = dict(rows(postgres_conninfo, old_schema, "qq_meta", "key"))
     assert meta["schema_version"] == "1"
     cols = fetch(
@@ -98,6 +129,12 @@ def test_upgrade_keeps_everything_and_booking_continues(
 ) -> None:
     """After migrate(): every booking field, counter, epoch and closure as 0.1 left them;
     tickets verify, keys answer, the citizen limit sees the old refs, numbers go on."""
+    old_version = int(dict(rows(postgres_conninfo, old_schema, "qq_meta", "key"))["schema_version"])
+    fingerprints = {}
+    if old_version == 2:
+        fingerprints = {
+            r[0]: r[11] for r in rows(postgres_conninfo, old_schema, "qq_booking", "id")
+        }
     before = {
         t: rows(postgres_conninfo, old_schema, t, o)
         for t, o in (
@@ -112,16 +149,34 @@ def test_upgrade_keeps_everything_and_booking_continues(
         storage.migrate()
         storage.migrate()  # idempotent
         meta = dict(rows(postgres_conninfo, old_schema, "qq_meta", "key"))
-        assert meta["schema_version"] == "2"
+        assert meta["schema_version"] == "3"
         after = rows(postgres_conninfo, old_schema, "qq_booking", "id")
-        assert [r[:11] for r in after] == before["qq_booking"]
-        assert all(r[11] is None for r in after)  # the new key_fingerprint column
-        for t in ("qq_day", "qq_closure", "qq_epoch"):
-            order = {"qq_day": "office_id, channel, day", "qq_closure": "office_id, day"}
-            assert (
-                rows(postgres_conninfo, old_schema, t, order.get(t, "office_id, channel"))
-                == (before[t])
-            )
+        assert [r[:11] for r in after] == [r[:11] for r in before["qq_booking"]]
+        # The new columns: the fingerprint (none in 0.1), one place, the default counter.
+        assert [r[11] for r in after] == [fingerprints.get(r[0]) for r in after]
+        assert all(r[12:] == (1, None, None, None) for r in after)
+        stored = rows(postgres_conninfo, old_schema, "qq_counter", "office_id, scope, day")
+        assert stored == [
+            (o, "c:" + c, d, booked, last) for o, c, d, _cap, booked, last in before["qq_day"]
+        ]
+        assert (
+            rows(postgres_conninfo, old_schema, "qq_closure", "office_id, day")
+            == (before["qq_closure"])
+        )
+        epochs: dict[str, int] = {}
+        for o, _c, e in before["qq_epoch"]:
+            epochs[o] = max(epochs.get(o, 0), e)
+        assert epochs  # the golden has released places
+        office_meta = rows(postgres_conninfo, old_schema, "qq_office_meta", "office_id, name")
+        assert office_meta == [(o, "~epoch", str(e)) for o, e in sorted(epochs.items())]
+        tables = fetch(
+            postgres_conninfo,
+            sql.SQL("SELECT tablename FROM pg_tables WHERE schemaname = %s"),
+            old_schema,
+        )
+        assert not {"qq_day", "qq_epoch"} & {t for (t,) in tables}
+        if old_version == 2:
+            assert storage.claim_secret("another-office", "fp-x", ["fp-x"]) == "fp-secret"
         # Through the storage: the same fields as the rows.
         for r in before["qq_booking"]:
             b = storage.get(OFFICE, r[0])
@@ -203,4 +258,4 @@ def test_processes_upgrading_at_once(postgres_conninfo: str, old_schema: str) ->
         ),
         old_schema,
     )
-    assert all(n == 1 for _, n in functions), functions  # no old overload left behind
+    assert functions == [], functions  # no server function left behind
