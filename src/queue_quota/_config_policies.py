@@ -109,10 +109,16 @@ def _builtin(fail: Fail, table: Mapping[str, Any], key: str) -> QuotaPolicy:
                 join(key, "closes"),
                 f"expected a time after opens ({hours[0].isoformat()}), got {hours[1].isoformat()}",
             )
-        options["takes_unused"] = {
-            channel: values.clock(fail, at, join(join(key, "takes_unused"), channel))
-            for channel, at in table.get("takes_unused", {}).items()
-        }
+        own, where = options.get("channel", "walk_in"), join(key, "takes_unused")
+        options["takes_unused"] = {}
+        for channel, at in table.get("takes_unused", {}).items():
+            if channel == own:
+                raise fail(
+                    join(where, channel),
+                    f"expected another channel than the walk-in's own ({show(own)}): walk-ins "
+                    "take the places other channels left unused",
+                )
+            options["takes_unused"][channel] = values.clock(fail, at, join(where, channel))
     _check_sessions(fail, sessions, day, join(key, "sessions"), hours)
     try:
         if walk_in:
@@ -205,19 +211,14 @@ def policy(fail: Fail, table: Mapping[str, Any], checked: Mapping[str, Any], key
 
 
 def check_takes_unused(fail: Fail, policies: list[QuotaPolicy]) -> None:
-    """``takes_unused`` names another channel of the office, from a time before closing."""
+    """``takes_unused`` names another channel of the office (not the walk-in's own: see
+    `_builtin`), from a time before closing."""
     channels = tuple(p.channel for p in policies)
     for i, made in enumerate(policies):
         where = join(join("policy", i), "takes_unused")
         for name, at in getattr(made, "takes_unused", {}).items():
             key = join(where, name)
             others = tuple(c for c in channels if c != made.channel)
-            if name == made.channel:
-                raise fail(
-                    key,
-                    f"expected another channel than the walk-in's own ({show(name)}): walk-ins "
-                    f"take the places other channels left unused; one of: {', '.join(others)}",
-                )
             if name not in channels:
                 raise fail(
                     key,
