@@ -545,19 +545,29 @@ def test_entry_points_are_found_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- the JSON Schema ----------------------------------------------------------------------
 
 
-def test_schema_is_draft_2020_12_and_lists_the_same_keys_as_the_loader() -> None:
-    """The shipped JSON Schema allows exactly the keys load_office allows."""
+def test_schema_is_draft_2020_12_and_is_what_the_loader_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loader's key sets are the shipped schema's, and the schema alone decides the
+    structure: a schema that allowed any key in an online table lets a typo through."""
+    from queue_quota import _config_schema
+
     schema = config.schema()
     defs = schema["$defs"]
-    props = schema["properties"]
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert set(props) == config.ROOT_KEYS
-    assert set(props["office"]["properties"]) == config.OFFICE_KEYS
-    assert set(props["calendar"]["properties"]) == config.CALENDAR_KEYS
-    table = next(s for s in defs["capacity"]["oneOf"] if s.get("type") == "object")
-    assert set(table["properties"]) == config.CAPACITY_KEYS
-    assert set(table["properties"]["rules"]["items"]["properties"]) == config.RULE_KEYS
+    assert set(schema["properties"]) == config.ROOT_KEYS
     assert set(defs["online"]["properties"]) == config.ONLINE_KEYS
-    assert set(defs["walkIn"]["properties"]) == config.WALK_IN_KEYS
     per_language = next(s for s in defs["title"]["oneOf"] if s.get("type") == "object")
     assert tuple(per_language["properties"]) == LANGUAGES
+    with pytest.raises(OfficeFileError, match="did you mean 'lead_days'"):
+        loads_office(BASE.replace("lead_days = 1", "lead_day = 1"))
+    del defs["online"]["additionalProperties"]
+    import jsonschema
+
+    monkeypatch.setattr(
+        _config_schema, "_validator", lambda: jsonschema.Draft202012Validator(schema)
+    )
+    assert loads_office(BASE.replace("lead_days = 1", "lead_day = 1")).channels == (
+        "online",
+        "walk_in",
+    )
