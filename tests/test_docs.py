@@ -458,4 +458,5 @@ def test_office_file_page_lists_exactly_the_accepted_keys() -> None:
     assert _documented_options(capacity[0]) == set(config.CAPACITY_KEYS)
     assert _documented_options(capacity[1]) == set(config.RULE_KEYS)
     headings = {title.split(" ")[0].strip("`") for title in sections}
-    assert {f"[{k}]" for k in config.ROOT_KEYS - {"policy"}} | {"[[policy]]"} <= headings
+    arrays = {"policy", "pool"}  # arrays of tables: [[policy]], [[pool]]
+    assert {f"[{k}]" for k in config.ROOT_KEYS - arrays} | {f"[[{k}]]" for k in arrays} <= headings
