@@ -231,7 +231,8 @@ def _postgres_snapshot(conninfo: str, schema: str) -> dict[str, Any]:
         s = sql.Identifier(schema)
         days = conn.execute(
             sql.SQL(
-                "SELECT office_id, channel, day::text, capacity, booked, last_number FROM {}.qq_day"
+                "SELECT office_id, substr(scope, 3), day::text, NULL, used, last"
+                " FROM {}.qq_counter WHERE scope LIKE 'c:%%'"
             ).format(s)
         ).fetchall()
         bookings = conn.execute(

@@ -22,12 +22,28 @@ FRI, MON, TUE = date(2020, 6, 5), date(2020, 6, 8), date(2020, 6, 9)
 CAL = qq.WorkingCalendar(tz="Asia/Jakarta")  # Mon-Fri, no holidays: days easy to follow
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Storage]]:
     made: list[Storage] = []
     if request.param == "memory":
         shared = MemoryStorage()
         yield lambda: shared
+        return
+    if request.param == "postgres":
+        from _postgres_server import drop_schema, unique_schema
+        from queue_quota.storage import PostgresStorage
+
+        conninfo = request.getfixturevalue("postgres_conninfo")
+        schema = unique_schema()
+
+        def open_postgres() -> Storage:
+            made.append(PostgresStorage(conninfo, schema=schema, max_size=4))
+            return made[-1]
+
+        yield open_postgres
+        for s in made:
+            s.close()
+        drop_schema(conninfo, schema)
         return
 
     def open_sqlite() -> Storage:

@@ -136,13 +136,28 @@ def _run(storage: Storage, ops: list[tuple[Any, ...]]) -> None:
         _check(sched, storage, acked)
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize(
+    "kind", ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 @settings(max_examples=60, deadline=None)
 @given(ops=st.lists(op, min_size=1, max_size=40))
 def test_counters_stay_exact_and_refusals_true(kind: str, ops: list[tuple[Any, ...]]) -> None:
     """No counter over capacity or off its bookings' places; no false "full"."""
     if kind == "memory":
         _run(MemoryStorage(), ops)
+        return
+    if kind == "postgres":
+        from _postgres_server import _session_conninfo, drop_schema, unique_schema
+        from queue_quota.storage import PostgresStorage
+
+        conninfo = next(_session_conninfo())  # the session's server, started once
+        schema = unique_schema()
+        pg = PostgresStorage(conninfo, schema=schema, max_size=2)
+        try:
+            _run(pg, ops)
+        finally:
+            pg.close()
+            drop_schema(conninfo, schema)
         return
     with tempfile.TemporaryDirectory() as tmp:
         storage = SQLiteStorage(Path(tmp) / "p.sqlite3", synchronous="OFF")
