@@ -120,6 +120,7 @@ class CandidateCache:
         self._office = office
         self._size = size
         self._cache: dict[object, tuple[tuple[Candidate, ...], str]] = {}
+        self._ends: dict[object, tuple[time, ...]] = {}  # today's windows' ends, per entry
         self._lock = threading.Lock()
 
     def get(
@@ -131,7 +132,8 @@ class CandidateCache:
             found = build(self._office, policy, (request.preferred_date,))
             return self._trim(found, request), None
         now = request.now.time().replace(tzinfo=None)
-        opened = tuple(sorted(c for c, at in unused_from(policy).items() if now >= at))
+        unused_at = unused_from(policy)
+        opened = tuple(sorted(c for c, at in unused_at.items() if now >= at)) if unused_at else ()
         base_key = (policy.channel, request.today, opened)
         base = self._cache.get(base_key)
         if base is None:
@@ -139,9 +141,12 @@ class CandidateCache:
             found = build(self._office, policy, days)
             found += unused(self._office, policy, request.today, now)
             base = self._put(base_key, found)
-        ended = sum(
-            1 for c in base[0] if c.day == request.today and c.window and c.window[1] <= now
-        )
+        ends = self._ends.get(base_key)
+        if ends is None:
+            ends = self._ends[base_key] = tuple(
+                c.window[1] for c in base[0] if c.day == request.today and c.window
+            )
+        ended = sum(1 for end in ends if end <= now) if ends else 0
         if not ended:
             return base
         key = (*base_key, ended)
@@ -163,5 +168,6 @@ class CandidateCache:
         with self._lock:
             if len(self._cache) >= self._size:
                 self._cache.clear()
+                self._ends.clear()
             self._cache[key] = entry
         return entry

@@ -188,8 +188,10 @@ class Scheduler:
             check_day("preferred_date", preferred_date)
         ask = Ask(preferred_date, check_time(preferred_time), check_places(places), claims)
         refs = self._refs(citizen_id)
-        fingerprints = request_fingerprints(
-            self._keys, channel, refs, preferred_date, preferred_time, places
+        fingerprints = (
+            request_fingerprints(self._keys, channel, refs, preferred_date, preferred_time, places)
+            if idempotency_key is not None
+            else ()
         )
         try:
             booking = self._book(channel, refs, now, idempotency_key, ask, fingerprints)

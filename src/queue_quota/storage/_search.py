@@ -57,6 +57,28 @@ def charges_of(booking: Booking) -> tuple[str, ...]:
     return booking.charges or (channel_scope(booking.channel),)
 
 
+_PLANS: dict[tuple[str, int], tuple[list[str], date, date]] = {}
+
+
+def _plan(chunk: Sequence[Candidate], digest: str | None, i: int) -> tuple[list[str], date, date]:
+    """The scopes and the day range to read for a chunk (kept per candidate list)."""
+    key = (digest, i) if digest is not None else None
+    if key is not None:
+        found = _PLANS.get(key)
+        if found is not None:
+            return found
+    plan = (
+        sorted({ch.scope for c in chunk for ch in c.charges}),
+        min(c.day for c in chunk),
+        max(c.day for c in chunk) + _ONE,
+    )
+    if key is not None:
+        if len(_PLANS) > 4096:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
+
+
 def _dead(c: Candidate, rows: dict[tuple[str, date], CounterRow], closed: set[date]) -> bool:
     """Closed, or a counter full even for one place: no request can take it until a release."""
     if c.day in closed:
@@ -111,9 +133,7 @@ def find(
     n = len(candidates)
     while i < n:
         chunk = candidates[i : i + CHUNK]
-        scopes = sorted({ch.scope for c in chunk for ch in c.charges})
-        lo = min(c.day for c in chunk)
-        hi = max(c.day for c in chunk) + _ONE
+        scopes, lo, hi = _plan(chunk, digest, i)
         rows = tx.counters(scopes, lo, hi) if scopes else {}
         for j, c in enumerate(chunk):
             if c.day == exclude:
