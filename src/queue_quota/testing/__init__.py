@@ -49,6 +49,7 @@ pytest.register_assert_rewrite(
     "queue_quota.testing._machine_base",
     "queue_quota.testing._machine_booking",
     "queue_quota.testing._machine_changes",
+    "queue_quota.testing._machine_expect",
 )
 
 from . import strategies  # noqa: E402

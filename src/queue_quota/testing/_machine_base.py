@@ -24,13 +24,7 @@ from ..calendar import WorkingCalendar
 from ..capacity import CapacityCalendar
 from ..counters import Pool, Session
 from ..errors import (
-    AlreadyBooked,
-    DayClosed,
-    NotEligible,
-    OutsideBookingWindow,
-    OutsideServiceHours,
     QueueQuotaError,
-    QuotaExhausted,
 )
 from ..models import Booking
 from ..office import Office
@@ -43,7 +37,7 @@ from ..storage.memory import MemoryStorage
 from ._model import BOOKED, Acked, ChannelSpec, Model, Place
 from .clock import FrozenClock
 
-__all__ = ["MachineBase", "Outcome", "describe", "record"]
+__all__ = ["MachineBase", "Outcome", "Reasons", "describe", "record"]
 
 Outcome = Booking | QueueQuotaError
 Reasons = set[type[QueueQuotaError]]
@@ -52,10 +46,6 @@ Reasons = set[type[QueueQuotaError]]
 def record(what: str, outcome: object) -> None:
     """Count outcomes for ``--hypothesis-show-statistics``."""
     event(f"{what}: {'booked' if isinstance(outcome, Booking) else type(outcome).__name__}")
-
-
-def _starts(place: Place, at: time) -> bool:
-    return place.window is not None and place.window[0] == at
 
 
 def describe(outcome: object) -> str:
@@ -337,90 +327,6 @@ class MachineBase(RuleBasedStateMachine):
         charged = sorted(outcome.charges or (f"c:{channel}",))
         assert charged == sorted(place.scopes), f"{what}: charged {charged}, model {place}"
         return outcome
-
-    def _ahead(
-        self,
-        channel: str,
-        citizen: str | None,
-        preferred: date | None,
-        *,
-        at: time | None = None,
-        places: int = 1,
-        eligible: bool = True,
-        moving: Acked | None = None,
-    ) -> tuple[Reasons, Place | None]:
-        """The true refusal reasons of a request on a channel booked ahead (online,
-        priority), and the place it should get."""
-        m = self.model
-        spec = m.spec(channel)
-        today = self.today()
-        if spec.claim is not None and not eligible:
-            return {NotEligible}, None  # the policy's first check
-        earliest, latest = m.online_window(today)
-        reasons: Reasons = set()
-        admitted = True
-        if preferred is None:
-            found = m.candidates(channel, today, at)
-        else:
-            if not m.open(preferred):  # a closed day is closed, whatever the window
-                reasons.add(DayClosed)
-            elif not earliest <= preferred <= latest:
-                reasons.add(OutsideBookingWindow)
-            on_day = m.places_on(channel, preferred)
-            found = [] if reasons else [p for p in on_day if at is None or _starts(p, at)]
-        admitted = not reasons
-        if (
-            moving is None
-            and citizen is not None
-            and spec.per_citizen is not None
-            and m.held(citizen, channel, today) >= spec.per_citizen
-        ):
-            reasons.add(AlreadyBooked)
-        skip = moving.day if moving is not None else None
-        target = m.first_fit((p for p in found if p.day != skip), places)
-        if target is None and (preferred is None or admitted):
-            reasons.add(QuotaExhausted)
-        return reasons, target
-
-    def _walk_in(self, places: int = 1) -> list[type[QueueQuotaError]]:
-        """The true refusal reasons of a walk-in request, in the order they are checked."""
-        m = self.model
-        today = self.today()
-        reasons: list[type[QueueQuotaError]] = []
-        if not m.open(today):
-            reasons.append(DayClosed)
-        if not self._in_hours():
-            reasons.append(OutsideServiceHours)
-        if m.first_fit(m.places_on("walk_in", today), places) is None:
-            reasons.append(QuotaExhausted)
-        return reasons
-
-    def _alternatives(self, refused: str) -> dict[str, date]:
-        """The earliest day with room on every other channel a request without claims
-        may use (what a "full" refusal offers instead)."""
-        m = self.model
-        today = self.today()
-        out: dict[str, date] = {}
-        for spec in m.specs:
-            if spec.name == refused or spec.claim is not None:
-                continue
-            if spec.same_day:
-                if m.open(today) and self._in_hours() and m.has_room(spec.name, today):
-                    out[spec.name] = today
-                continue
-            day = m.first_room(spec.name, m.window_days(spec.name, today))
-            if day is not None:
-                out[spec.name] = day
-        return out
-
-    def _next_available(self, channel: str, preferred: date | None) -> date | None:
-        """When a "full" refusal says to come back: the first day with room for one."""
-        m = self.model
-        window = m.window_days(channel, self.today())
-        if preferred is None:
-            return m.first_room(channel, window)
-        after = m.first_room(channel, [d for d in window if d > preferred])
-        return after or m.first_room(channel, [d for d in window if d < preferred])
 
     def _new_key(self) -> str:
         self._keys_made += 1

@@ -18,6 +18,7 @@ from ..errors import (
 )
 from ..models import Booking
 from ._machine_base import MachineBase, Outcome, describe, record
+from ._machine_expect import Expectations
 from ._model import BOOKED, Acked
 
 __all__ = ["BookingRules"]
@@ -25,7 +26,7 @@ __all__ = ["BookingRules"]
 _LOCAL_STARTS = [time(6, 0), time(7, 30), time(9, 15), time(11, 59, 59), time(16, 0), time(23, 30)]
 
 
-class BookingRules(MachineBase):
+class BookingRules(Expectations):
     """Rules that ask for places."""
 
     # -- start -----------------------------------------------------------------------------
