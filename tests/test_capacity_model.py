@@ -312,3 +312,15 @@ def test_the_demos_capacity_part_tells_the_hand_computed_story() -> None:
     assert "refused (not_eligible)" in text
     assert "08:00–10:00 15/15, 10:00–12:00 10/15; room left 0." in text
     assert "Walk-ins on Monday from 10:00: 34 numbers, their own 10 and the 24" in text
+
+
+def test_a_booking_on_a_claim_only_channel_can_be_rescheduled(
+    factory: Callable[[], Storage],
+) -> None:
+    """Claims are never stored; a reschedule does not ask for them again."""
+    sched = sched_of(
+        factory, OnlineQuota(5, channel="priority", prefix="P", requires_claim="group")
+    )
+    b = sched.book("priority", "C1", now=THU, claims={"group": "lansia"})
+    moved = sched.reschedule(b.id, now=THU)
+    assert (moved.id, moved.day) == (b.id, MON)

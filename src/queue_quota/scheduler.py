@@ -316,6 +316,7 @@ class Scheduler:
             citizen_ref=current.citizen_ref,
             preferred_date=preferred_date,
             places=current.places,
+            moving=True,
         )
         if current.day < request.today:
             raise InvalidTransition(

@@ -14,7 +14,7 @@ def check_claim_and_places(policy: Any, request: BookingRequest) -> None:
     """`NotEligible` without ``policy.requires_claim``; `ConfigurationError` for more
     ``places`` than ``policy.max_places``."""
     claim = policy.requires_claim
-    if claim is not None and not request.claims.get(claim):
+    if claim is not None and not request.moving and not request.claims.get(claim):
         raise NotEligible(
             f"the {policy.channel} channel is for citizens with the claim {claim!r}",
             channel=policy.channel,

@@ -35,6 +35,9 @@ class BookingRequest:
         preferred_time: The start of the session asked for, or ``None`` for the earliest.
         places: Places asked for under one number (a household).
         claims: Facts the application has verified (``{"group": "lansia"}``); never stored.
+        moving: The request moves an existing booking (`Scheduler.reschedule`): the
+            citizen was admitted with their claims when it was made, so the built-in
+            policies do not ask for them again.
     """
 
     channel: str
@@ -45,6 +48,7 @@ class BookingRequest:
     preferred_time: time | None = None
     places: int = 1
     claims: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    moving: bool = False
 
 
 @runtime_checkable

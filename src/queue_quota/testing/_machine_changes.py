@@ -11,7 +11,6 @@ from hypothesis.stateful import rule
 from ..errors import (
     ConfigurationError,
     InvalidTransition,
-    NotEligible,
     QueueQuotaError,
     QuotaExhausted,
 )
@@ -102,11 +101,6 @@ class ChangeRules(BookingRules):
         what = f"reschedule {booking} ({acked.status} on {acked.day}) on {today} to {pref}"
         record("reschedule", outcome)
         reasons: Reasons = set()
-        if spec.claim is not None and isinstance(outcome, NotEligible):
-            # `Scheduler.reschedule` takes no claims, so the policy may refuse a claim-only
-            # channel; any other outcome is checked against the model below.
-            event("reschedule: claim-only channel refused")
-            return
         if acked.status != BOOKED or acked.day < today or pref == acked.day:
             reasons.add(InvalidTransition)
         target: Place | None
