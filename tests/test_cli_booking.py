@@ -9,7 +9,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from _cli import EXAMPLE, NIK, NOW, Runner, make_runner
+from _cli import EXAMPLE, NIK, NOW, ROOT, Runner, make_runner
 from queue_quota.calendar import WorkingCalendar
 from queue_quota.capacity import CapacityCalendar
 from queue_quota.config import register_policy_type, unregister_policy_type
@@ -225,3 +225,27 @@ def test_bookings_hides_cancelled_unless_past(run: Runner) -> None:
 
 def _at(year: int, month: int, day: int) -> str:
     return datetime(year, month, day, 9).isoformat() + "+07:00"
+
+
+def test_book_with_a_claim_a_window_and_a_household(run: Runner) -> None:
+    """--claim opens a claim-only channel, --time picks the window, --places a household."""
+    office = ROOT / "examples" / "loket.toml"
+    refused = run("book", "--channel", "priority", "--citizen", "-", office=office, stdin=NIK)
+    assert refused.code == 1
+    ok = run(
+        "book", "--channel", "priority", "--citizen", "-", "--claim", "group=lansia",
+        office=office, stdin=NIK,
+    )  # fmt: skip
+    assert ok.code == 0, ok.err
+    assert "P-001" in ok.out
+    family = run(
+        "book", "--channel", "online", "--citizen", "-", "--time", "10:00", "--places", "3",
+        office=office, stdin="3328011234560002",
+    )  # fmt: skip
+    assert family.code == 0, family.err
+    assert "10.00–12.00 WIB" in family.out
+    assert "Jumlah orang   : 3" in family.out
+    bad = run(
+        "book", "--channel", "online", "--citizen", "-", "--claim", "oops", office=office, stdin=NIK
+    )
+    assert bad.code == 2

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..models import BookingStatus
 from . import _format as fmt
-from ._parser import iso_date
+from ._parser import claim, clock_time, iso_date
 from ._text import CliError
 
 if TYPE_CHECKING:
@@ -50,6 +50,20 @@ def register(add: AddCommand) -> None:
     p.add_argument("--citizen", metavar="ID", help=f"{_CITIZEN_HELP}; only a keyed hash is stored")
     p.add_argument("--key", metavar="K", help="idempotency key: a retry returns the same booking")
     p.add_argument("--date", metavar="D", type=iso_date, help="the day wanted, YYYY-MM-DD")
+    p.add_argument(
+        "--time", metavar="HH:MM", type=clock_time, help="the arrival window that starts then"
+    )
+    p.add_argument(
+        "--places", metavar="N", type=int, default=1, help="places under one number (a household)"
+    )
+    p.add_argument(
+        "--claim",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        type=claim,
+        help="a fact the clerk verified (e.g. group=lansia); repeatable; never stored",
+    )
 
     p = add(
         "walk-in",
@@ -99,6 +113,9 @@ def _book(ctx: Context, args: argparse.Namespace) -> int:
         now=ctx.now,
         idempotency_key=args.key,
         preferred_date=args.date,
+        preferred_time=args.time,
+        places=args.places,
+        claims=dict(args.claim),
     )
     ctx.print(fmt.ticket(sched.office, booking, ctx.lang))
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from .. import i18n
@@ -77,6 +77,22 @@ def iso_date(text: str) -> date:
         except ValueError as exc:
             raise argparse.ArgumentTypeError(f"not a valid date: {text!r} ({exc})") from None
     raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}")
+
+
+def clock_time(text: str) -> time:
+    """``HH:MM`` (or ``HH.MM``), a local time of day."""
+    found = re.fullmatch(r"(\d{1,2})[:.](\d{2})", text.strip())
+    if found and int(found[1]) < 24 and int(found[2]) < 60:
+        return time(int(found[1]), int(found[2]))
+    raise argparse.ArgumentTypeError(f"not a time HH:MM: {text!r}")
+
+
+def claim(text: str) -> tuple[str, str]:
+    """``NAME=VALUE``."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"not a claim NAME=VALUE: {text!r}")
+    return name.strip(), value.strip()
 
 
 def year_month(text: str) -> tuple[int, int]:
