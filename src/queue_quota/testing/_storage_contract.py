@@ -6,7 +6,7 @@ import functools
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, time
 
 import attrs
 import pytest
@@ -17,7 +17,7 @@ from ..errors import (
     InvalidTransition,
     QuotaExhausted,
 )
-from ..models import Booking, BookingStatus, Slot
+from ..models import Booking, BookingStatus, Candidate, Charge, Reservation, Slot
 from ..storage.base import Storage
 from ._builders import (
     CREATED_AT,
@@ -67,6 +67,24 @@ def _invalid(
     err = caught.value
     assert (err.reason, err.status, err.day) == (reason, status, on), (
         f"InvalidTransition(reason={err.reason!r}, status={err.status!r}, day={err.day!r})"
+    )
+
+
+def _multi(
+    channel: str,
+    prefix: str,
+    where: list[tuple[date, list[tuple[str, int]]]],
+    *,
+    places: int = 1,
+    window: tuple[time, time] | None = None,
+) -> Reservation:
+    """A reservation of candidates with several charges each."""
+    candidates = tuple(
+        Candidate(d, tuple(Charge(scope, cap) for scope, cap in charges), window)
+        for d, charges in where
+    )
+    return attrs.evolve(
+        reservation((), channel=channel, prefix=prefix), candidates=candidates, places=places
     )
 
 
@@ -250,6 +268,76 @@ class StorageContract:
         assert storage.get(OFFICE, first.id) == first
         assert _counts(storage) == {day(1): 1}
         assert storage.reserve(reservation(slots(day(2)))).number == 1
+
+    # -- several counters ------------------------------------------------------------------
+
+    def test_a_take_needs_room_in_every_counter(self, storage: Storage) -> None:
+        """A candidate whose pool is full is passed over although its channel has room, and
+        nothing of it is taken; the next candidate takes every counter it charges."""
+        storage.reserve(_multi("priority", "P", [(day(1), [("c:priority", 5), ("p:loket", 1)])]))
+        b = storage.reserve(
+            _multi(
+                "online",
+                "A",
+                [
+                    (day(1), [("c:online", 5), ("p:loket", 1)]),
+                    (day(2), [("c:online", 5), ("p:loket", 1)]),
+                ],
+            )
+        )
+        assert (b.day, b.number, b.label) == (day(2), 1, "A-001")
+        assert _counts(storage, "online") == {day(2): 1}
+        assert _counts(storage, "priority") == {day(1): 1}
+        with pytest.raises(QuotaExhausted):
+            storage.reserve(
+                _multi("priority", "P", [(day(2), [("c:priority", 5), ("p:loket", 1)])])
+            )
+
+    def test_households_take_places_under_one_number(self, storage: Storage) -> None:
+        """``places=2`` on a day of 3: one number, two places; a second pair goes to the next
+        day; a single still fits the first; a cancel gives both places back."""
+        where = [(day(1), [("c:online", 3)]), (day(2), [("c:online", 3)])]
+        pair = storage.reserve(_multi("online", "A", where, places=2))
+        assert (pair.day, pair.number, pair.places) == (day(1), 1, 2)
+        assert storage.reserve(_multi("online", "A", where, places=2)).day == day(2)
+        assert storage.reserve(_multi("online", "A", where)).number == 2
+        assert _counts(storage) == {day(1): 3, day(2): 2}
+        storage.cancel(OFFICE, pair.id, not_before=day(0))
+        assert _counts(storage) == {day(1): 1, day(2): 2}
+        assert storage.get(OFFICE, pair.id).places == 2
+
+    def test_windows_and_places_are_stored(
+        self, storage: Storage, reopen: Callable[[], Storage]
+    ) -> None:
+        """A booking's window and places read back the same, through another handle."""
+        window = (time(8), time(8, 30))
+        b = storage.reserve(
+            _multi(
+                "online",
+                "A",
+                [(day(1), [("c:online", 5), ("s:online@08:00", 2)])],
+                places=2,
+                window=window,
+            )
+        )
+        other = reopen()
+        for found in (other.get(OFFICE, b.id), other.bookings_on(OFFICE, day(1))[0]):
+            assert (found.window, found.places) == (window, 2)
+        with pytest.raises(QuotaExhausted):  # the session holds 2
+            storage.reserve(
+                _multi("online", "A", [(day(1), [("c:online", 5), ("s:online@08:00", 2)])])
+            )
+
+    def test_a_cancel_gives_back_every_counter(self, storage: Storage) -> None:
+        """The pool place of a cancelled priority booking is there for online again."""
+        taken = storage.reserve(
+            _multi("priority", "P", [(day(1), [("c:priority", 5), ("p:loket", 1)])])
+        )
+        online = [(day(1), [("c:online", 5), ("p:loket", 1)])]
+        with pytest.raises(QuotaExhausted):
+            storage.reserve(_multi("online", "A", online))
+        storage.cancel(OFFICE, taken.id, not_before=day(0))
+        assert storage.reserve(_multi("online", "A", online)).day == day(1)
 
     # -- numbers ---------------------------------------------------------------------------
 
