@@ -357,3 +357,37 @@ def test_a_registered_type_gets_its_keys_as_toml_gives_them_and_may_be_pooled() 
     with pytest.raises(OfficeFileError, match="integer >= 0") as info:
         loads_office(text.replace("capacity = 5\nsessions", "capacity = -5\nsessions"))
     assert info.value.key == "policy[3].capacity"
+
+
+LOKET = (Path(__file__).resolve().parents[1] / "examples" / "loket.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "indonesian"),
+    [
+        ('channels = ["online", "priority"]', 'channels = ["onlien", "priority"]',
+         "office_file.unknown_channel", 'layanan "onlien" tidak dikenal. Maksud Anda "online"?'),
+        ("takes_unused = { online = 10:00:00 }", "takes_unused = { walk_in = 10:00:00 }",
+         "office_file.takes_unused_self", "bukan layanan walk-in ini sendiri"),
+        ("start = 10:00:00, end = 12:00:00", "start = 09:00:00, end = 12:00:00",
+         "office_file.session_overlap",
+         "sesi 09.00–12.00 bertumpang tindih dengan sesi 08.00–10.00"),
+        ("start = 10:00:00, end = 12:00:00", "start = 10:00:00, end = 09:00:00",
+         "office_file.session_end", "sesi harus selesai setelah mulai (10.00), bukan pukul 09.00"),
+        ("end = 10:00:00, capacity = 15", "end = 10:00:00, capacity = 26",
+         "office_file.session_too_large", "sesi paling banyak 25 orang (kuota harinya), bukan 26"),
+    ],
+)  # fmt: skip
+def test_semantic_mistakes_are_explained_in_indonesian(
+    old: str, new: str, key: str, indonesian: str
+) -> None:
+    """The checks after the schema carry message keys: the Indonesian text is whole."""
+    assert old in LOKET
+    with pytest.raises(OfficeFileError) as caught:
+        loads_office(LOKET.replace(old, new, 1), source="loket.toml")
+    err = caught.value
+    assert err.message_key == key
+    text = describe(err, "id")
+    assert indonesian in text
+    assert "expected" not in text
+    assert "loket.toml" in text

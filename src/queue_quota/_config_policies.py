@@ -53,6 +53,9 @@ def _sessions(fail: Fail, raw: list[Mapping[str, Any]], key: str) -> list[Sessio
             raise fail(
                 join(where, "end"),
                 f"expected a time after start ({start:%H:%M}), got {end.isoformat()}",
+                "session_end",
+                start=start,
+                end=end,
             )
         cap = values.capacity(fail, table["capacity"], join(where, "capacity"))
         out.append(Session(start, end, cap))
@@ -63,6 +66,11 @@ def _sessions(fail: Fail, raw: list[Mapping[str, Any]], key: str) -> list[Sessio
                     join(key, i),
                     f"expected a session that does not overlap {join(key, j)} "
                     f"({_window(other)}), got {_window(s)}",
+                    "session_overlap",
+                    start=s.start,
+                    end=s.end,
+                    other_start=other.start,
+                    other_end=other.end,
                 )
     return out
 
@@ -78,6 +86,11 @@ def _check_sessions(
                 where,
                 f"expected a session within the opening hours ({hours[0]:%H:%M}-"
                 f"{hours[1]:%H:%M}, opens .. closes), got {_window(s)}",
+                "session_hours",
+                start=s.start,
+                end=s.end,
+                opens=hours[0],
+                closes=hours[1],
             )
         for d in _sample_days(s.capacity, day):
             if s.capacity_on(d) > day.capacity_on(d):
@@ -86,6 +99,9 @@ def _check_sessions(
                     join(where, "capacity"),
                     f"expected at most the channel's places on a day ({day.capacity_on(d)} on "
                     f"{on}), got {s.capacity_on(d)}: a session cannot hold more than its day",
+                    "session_too_large",
+                    limit=day.capacity_on(d),
+                    places=s.capacity_on(d),
                 )
 
 
@@ -117,6 +133,7 @@ def _builtin(fail: Fail, table: Mapping[str, Any], key: str) -> QuotaPolicy:
                     join(where, channel),
                     f"expected another channel than the walk-in's own ({show(own)}): walk-ins "
                     "take the places other channels left unused",
+                    "takes_unused_self",
                 )
             options["takes_unused"][channel] = values.clock(fail, at, join(where, channel))
     _check_sessions(fail, sessions, day, join(key, "sessions"), hours)
@@ -224,6 +241,10 @@ def check_takes_unused(fail: Fail, policies: list[QuotaPolicy]) -> None:
                     key,
                     f"unknown channel {show(name)}{did_you_mean(name, others)}; expected "
                     f"another channel of the office: {', '.join(others)}",
+                    "unknown_channel",
+                    got=got(name),
+                    suggestion=closest(name, others),
+                    allowed=others,
                 )
             closes = getattr(made, "closes", None)
             if isinstance(closes, time) and at > closes:

@@ -241,6 +241,30 @@ _ID: Final[dict[str, str]] = {
         "Konfigurasi tidak valid: {source}: {key}: bahasa tidak dikenal.{did_you_mean} "
         "Bahasa yang dikenal: {allowed}."
     ),
+    "office_file.unknown_channel": (
+        "Konfigurasi tidak valid: {source}: {key}: layanan {got} tidak dikenal.{did_you_mean} "
+        "Layanan kantor ini: {allowed}."
+    ),
+    "office_file.session_end": (
+        "Konfigurasi tidak valid: {source}: {key}: sesi harus selesai setelah mulai "
+        "({start}), bukan pukul {end}."
+    ),
+    "office_file.session_overlap": (
+        "Konfigurasi tidak valid: {source}: {key}: sesi {start}–{end} bertumpang tindih "
+        "dengan sesi {other_start}–{other_end}."
+    ),
+    "office_file.session_hours": (
+        "Konfigurasi tidak valid: {source}: {key}: sesi {start}–{end} di luar jam buka "
+        "{opens}–{closes}."
+    ),
+    "office_file.session_too_large": (
+        "Konfigurasi tidak valid: {source}: {key}: sesi paling banyak {limit} orang "
+        "(kuota harinya), bukan {places}."
+    ),
+    "office_file.takes_unused_self": (
+        "Konfigurasi tidak valid: {source}: {key}: harus layanan lain, bukan layanan "
+        "walk-in ini sendiri."
+    ),
     "storage_error": ("Sistem antrean sedang mengalami gangguan. Silakan coba beberapa saat lagi."),
     # -- closure reasons and channels ---------------------------------------------------
     "reason.weekend": "akhir pekan",
@@ -392,6 +416,12 @@ _EN: Final[dict[str, str]] = {
     "office_file.missing_key": "Invalid configuration or input: {message}",
     "office_file.integer": "Invalid configuration or input: {message}",
     "office_file.table": "Invalid configuration or input: {message}",
+    "office_file.unknown_channel": "Invalid configuration or input: {message}",
+    "office_file.session_end": "Invalid configuration or input: {message}",
+    "office_file.session_overlap": "Invalid configuration or input: {message}",
+    "office_file.session_hours": "Invalid configuration or input: {message}",
+    "office_file.session_too_large": "Invalid configuration or input: {message}",
+    "office_file.takes_unused_self": "Invalid configuration or input: {message}",
     "office_file.unknown_type": "Invalid configuration or input: {message}",
     "office_file.duplicate": "Invalid configuration or input: {message}",
     "office_file.title": "Invalid configuration or input: {message}",

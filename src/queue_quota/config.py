@@ -91,7 +91,7 @@ from ._config_registry import (
     unregister_policy_type,
 )
 from ._config_schema import check, keys_of, load_schema
-from ._suggest import did_you_mean
+from ._suggest import closest, did_you_mean
 from .calendar import WorkingCalendar
 from .counters import Pool
 from .errors import ConfigurationError
@@ -166,6 +166,10 @@ def _pools(fail: Fail, tables: list[Mapping[str, Any]], channels: tuple[str, ...
                     join(join(key, "channels"), j),
                     f"unknown channel {show(channel)}{did_you_mean(channel, channels)}; "
                     f"expected a channel of the office: {', '.join(channels)}",
+                    "unknown_channel",
+                    got=got(channel),
+                    suggestion=closest(channel, channels),
+                    allowed=channels,
                 )
         capacity = values.capacity(fail, table["capacity"], join(key, "capacity"))
         out.append(Pool(name, capacity, table["channels"]))
