@@ -359,7 +359,7 @@ def test_a_registered_type_gets_its_keys_as_toml_gives_them_and_may_be_pooled() 
     assert info.value.key == "policy[3].capacity"
 
 
-LOKET = (Path(__file__).resolve().parents[1] / "examples" / "loket.toml").read_text()
+LOKET_TEXT = (Path(__file__).resolve().parents[1] / "examples" / "loket.toml").read_text()
 
 
 @pytest.mark.parametrize(
@@ -382,9 +382,9 @@ def test_semantic_mistakes_are_explained_in_indonesian(
     old: str, new: str, key: str, indonesian: str
 ) -> None:
     """The checks after the schema carry message keys: the Indonesian text is whole."""
-    assert old in LOKET
+    assert old in LOKET_TEXT
     with pytest.raises(OfficeFileError) as caught:
-        loads_office(LOKET.replace(old, new, 1), source="loket.toml")
+        loads_office(LOKET_TEXT.replace(old, new, 1), source="loket.toml")
     err = caught.value
     assert err.message_key == key
     text = describe(err, "id")
