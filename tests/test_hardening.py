@@ -120,8 +120,8 @@ def test_a_key_is_bound_even_when_the_other_request_would_be_refused(
     assert sched.book("walk_in", "C1", now=late, idempotency_key="kiosk-1").number == 1
 
 
-def _race_worker(args: tuple[str, str, str, int]) -> str:
-    kind, target, citizen, _ = args
+def _race_worker(args: tuple[str, str, str, str]) -> str:
+    kind, target, citizen, key = args
     storage: Storage
     if kind == "sqlite":
         storage = SQLiteStorage(target)
@@ -133,7 +133,7 @@ def _race_worker(args: tuple[str, str, str, int]) -> str:
     try:
         sched = qq.Scheduler(tegal_office(), storage, secret=SECRET)
         try:
-            b = sched.book("online", citizen, now=THU, idempotency_key="shared-key")
+            b = sched.book("online", citizen, now=THU, idempotency_key=key)
         except qq.IdempotencyConflict:
             return "conflict"
         return f"booked:{citizen}:{b.id}"
@@ -162,42 +162,23 @@ def test_processes_racing_with_one_key_for_different_citizens(
         cleanup = lambda: drop_schema(conninfo, schema)  # noqa: E731
     try:
         # The secret's fingerprint is claimed once, so the race is on the key alone.
-        first = _race_worker((kind, target, "warm-up", 0))
+        first = _race_worker((kind, target, "warm-up", "shared-key"))
         assert first.startswith("booked:warm-up")
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(8) as pool:
-            results = pool.map(_race_worker, [(kind, target, f"C{i}", i) for i in range(8)])
+            results = pool.map(
+                _race_worker, [(kind, target, f"C{i}", "shared-key") for i in range(8)]
+            )
         assert results.count("conflict") == 8  # the key already belongs to "warm-up"
         with ctx.Pool(8) as pool:
             racing = pool.map(
-                _race_worker_fresh_key, [(kind, target, f"D{i}", i) for i in range(8)]
+                _race_worker, [(kind, target, f"D{i}", "fresh-key") for i in range(8)]
             )
         winners = [r for r in racing if r.startswith("booked:")]
         assert len(winners) == 1, racing
         assert racing.count("conflict") == 7
     finally:
         cleanup()
-
-
-def _race_worker_fresh_key(args: tuple[str, str, str, int]) -> str:
-    kind, target, citizen, _ = args
-    storage: Storage
-    if kind == "sqlite":
-        storage = SQLiteStorage(target)
-    else:
-        from queue_quota.storage.postgres import PostgresStorage
-
-        conninfo, schema = target.split("|")
-        storage = PostgresStorage(conninfo, schema=schema)
-    try:
-        sched = qq.Scheduler(tegal_office(), storage, secret=SECRET)
-        try:
-            b = sched.book("online", citizen, now=THU, idempotency_key="fresh-key")
-        except qq.IdempotencyConflict:
-            return "conflict"
-        return f"booked:{citizen}:{b.id}"
-    finally:
-        storage.close()
 
 
 # -- 2, 3. the secret's fingerprint, and rotation -------------------------------------------
