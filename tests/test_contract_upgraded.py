@@ -49,3 +49,29 @@ def _old_data_is_intact(storage: SQLiteStorage) -> None:
             want["label"],
             want["status"],
         )
+
+
+@pytest.mark.postgres
+class TestUpgradedPostgres(StorageContract):
+    """PostgresStorage on a schema 0.1 wrote (the golden dump), upgraded in place, keeps the
+    contract."""
+
+    @pytest.fixture
+    def storage_factory(self, postgres_conninfo: str) -> Iterator[StorageFactory]:
+        from _postgres_server import drop_schema
+        from queue_quota.storage.postgres import PostgresStorage
+        from test_postgres_migrate import _load
+
+        schema = _load(postgres_conninfo, 1)
+        made: list[PostgresStorage] = []
+
+        def open_pg() -> PostgresStorage:
+            made.append(PostgresStorage(postgres_conninfo, schema=schema))
+            return made[-1]
+
+        try:
+            yield open_pg
+        finally:
+            for s in made:
+                s.close()
+            drop_schema(postgres_conninfo, schema)
