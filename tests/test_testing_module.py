@@ -318,6 +318,65 @@ class FalseFullStorage(MemoryStorage):
         return super().reserve(_shifted(reservation, -1))
 
 
+def _unused_candidates(reservation: Reservation) -> list[int]:
+    """Indexes of the candidates that take another channel's unused places (they do not
+    charge the reservation's own channel)."""
+    own = f"c:{reservation.channel}"
+    return [
+        i
+        for i, c in enumerate(reservation.all_candidates())
+        if all(ch.scope != own for ch in c.charges)
+    ]
+
+
+class UnusedUnchargedStorage(MemoryStorage):
+    """A walk-in that takes online's unused places charges online's pool, not its day."""
+
+    def reserve(self, reservation: Reservation) -> Booking:
+        """Reserve with the other channel's day counter left out of unused-places takes."""
+        candidates = list(reservation.all_candidates())
+        for i in _unused_candidates(reservation):
+            c = candidates[i]
+            kept = tuple(ch for ch in c.charges if not ch.scope.startswith("c:"))
+            candidates[i] = attrs.evolve(c, charges=kept)
+        return super().reserve(
+            attrs.evolve(reservation, candidates=candidates, candidates_key=None, slots=())
+        )
+
+
+class UnusedIgnoringStorage(MemoryStorage):
+    """Never lets a walk-in take online's unused places: "full" while they are free."""
+
+    def reserve(self, reservation: Reservation) -> Booking:
+        """Reserve over the channel's own candidates only."""
+        skip = set(_unused_candidates(reservation))
+        candidates = [c for i, c in enumerate(reservation.all_candidates()) if i not in skip]
+        return super().reserve(
+            attrs.evolve(reservation, candidates=candidates, candidates_key=None, slots=())
+        )
+
+
+class OfficeLimitIgnoringStorage(MemoryStorage):
+    """Enforces each channel's per-citizen limit but not the office's."""
+
+    def reserve(self, reservation: Reservation) -> Booking:
+        """Reserve as if the office had no limit."""
+        return super().reserve(attrs.evolve(reservation, office_per_citizen=None))
+
+
+class OfficeLimitMisnamingStorage(MemoryStorage):
+    """Refuses at the office's limit, but names the channel (as if its own limit were hit)."""
+
+    def reserve(self, reservation: Reservation) -> Booking:
+        """Reserve; an office-limit refusal is re-raised as the channel's."""
+        try:
+            return super().reserve(reservation)
+        except qq.AlreadyBooked as exc:
+            if exc.channel is not None:
+                raise
+            raise qq.AlreadyBooked(channel=reservation.channel, limit=exc.limit) from None
+
+
 class WeekendPolicy(OnlineQuota):
     """Offers every day of the window, weekends and holidays included."""
 
@@ -452,10 +511,14 @@ HUNT = settings(
 
 
 #: How the machine says what is wrong: a booking where the model expects another, a refusal
-#: while the model has room, a booking the model refuses, or a counter off its bookings.
+#: while the model has room, a booking the model refuses, a refusal of another kind, moves
+#: of a closed day the model does not expect, a counter off its bookings, a take charging
+#: other counters than the model's, or a per-citizen refusal naming the wrong limit.
 _WRONG = (
     r"got booking \w+ on .* the model expects|refused with \w+: .* but the model has room"
-    r"|but the model refuses it|counter \S+: storage .* the model|over capacity"
+    r"|but the model refuses it|but the model allows only|moved .* the model expects"
+    r"|counter \S+: storage .* the model|over capacity"
+    r"|charged .* but the model charges|AlreadyBooked.* but the model reached"
 )
 
 
@@ -497,6 +560,45 @@ def test_machine_finds_bugs_in_broken_counter_storages(storage: type[MemoryStora
     runs: dict[str, MemoryStorage] = {}
     machine = SchedulerMachine.with_storage(lambda m: runs.setdefault(m.run_id, storage()))
     with pytest.raises(AssertionError, match=_WRONG):
+        run_state_machine_as_test(machine, settings=HUNT)
+
+
+@pytest.mark.parametrize(
+    ("storage", "says"),
+    [
+        (
+            UnusedUnchargedStorage,
+            r"charged \['p:loket'\], but the model charges \['c:online', 'p:loket'\]"
+            r"|counter c:online: storage|walk-in .* but the model refuses it",
+        ),
+        (UnusedIgnoringStorage, r"walk-in .* refused with QuotaExhausted: .* the model has room"),
+        (
+            OfficeLimitIgnoringStorage,
+            r"but the model refuses it \(\['AlreadyBooked'\]\)"
+            r"|but the model allows only \['AlreadyBooked'\]",
+        ),
+        (
+            OfficeLimitMisnamingStorage,
+            r"AlreadyBooked\('\w+', 2\), but the model reached \{\(None, 2\)\}",
+        ),
+    ],
+    ids=[
+        "unused-take-skips-online-day",
+        "unused-never-taken",
+        "office-limit-ignored",
+        "office-limit-named-as-channel",
+    ],
+)
+def test_machine_finds_bugs_in_unused_places_and_the_office_limit(
+    storage: type[MemoryStorage], says: str
+) -> None:
+    """The state machine fails, naming the wrong take or refusal, on a storage where a
+    walk-in takes online's unused places without charging online's day (or never takes
+    them: a false "full"), or the office-wide per-citizen limit is not enforced (or its
+    refusal names the channel's limit instead of the office's)."""
+    runs: dict[str, MemoryStorage] = {}
+    machine = SchedulerMachine.with_storage(lambda m: runs.setdefault(m.run_id, storage()))
+    with pytest.raises(AssertionError, match=says):
         run_state_machine_as_test(machine, settings=HUNT)
 
 

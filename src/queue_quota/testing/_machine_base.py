@@ -88,6 +88,8 @@ class MachineBase(RuleBasedStateMachine):
     lead_days: ClassVar[int] = 1
     horizon_days: ClassVar[int] = 10
     per_citizen: ClassVar[int] = 1
+    office_per_citizen: ClassVar[int | None] = 2
+    takes_unused: ClassVar[Mapping[str, time]] = {"online": time(10)}
     opens: ClassVar[time] = time(7, 30)
     closes: ClassVar[time] = time(12, 0)
     citizens: ClassVar[tuple[str, ...]] = (
@@ -124,6 +126,7 @@ class MachineBase(RuleBasedStateMachine):
             holidays=frozenset(self.holidays),
             specs=self.channel_specs(),
             pools={self.pool_name: self.pool_capacity} if self.counters else {},
+            office_per_citizen=self.office_per_citizen if self.counters else None,
             lead_days=self.lead_days,
             horizon_days=self.horizon_days,
         )
@@ -150,14 +153,20 @@ class MachineBase(RuleBasedStateMachine):
         """The office, built from the class attributes.
 
         With `counters` (the default): online with arrival windows, a claim-only priority
-        channel, both under one pool, households of up to `max_places`, and walk-ins.
-        Without: the 0.1 office (online and walk-in, one counter each, one place each).
+        channel, both under one pool, households of up to `max_places`, walk-ins that take
+        online's unused places from `takes_unused`, and the office-wide `office_per_citizen`
+        limit. Without: the 0.1 office (online and walk-in, one counter each, one place each).
         """
         calendar = WorkingCalendar(
             weekmask=self.weekmask, holidays=dict(self.holidays), tz=self.timezone
         )
         online = CapacityCalendar(self.online_capacity, weekdays=self.online_capacity_by_weekday)
-        walk_in = WalkInQuota(self.walk_in_capacity, opens=self.opens, closes=self.closes)
+        walk_in = WalkInQuota(
+            self.walk_in_capacity,
+            opens=self.opens,
+            closes=self.closes,
+            takes_unused=self.takes_unused if self.counters else {},
+        )
         if not self.counters:
             plain = OnlineQuota(
                 online,
@@ -188,11 +197,16 @@ class MachineBase(RuleBasedStateMachine):
             walk_in,
         ]
         pool = Pool(self.pool_name, self.pool_capacity, ["online", "priority"])
-        return Office(self.office_id, calendar, policies, pools=[pool])
+        return Office(
+            self.office_id, calendar, policies, pools=[pool], per_citizen=self.office_per_citizen
+        )
 
     def channel_specs(self) -> tuple[ChannelSpec, ...]:
         """The model's view of the channels, from the class attributes (not the office)."""
-        walk_in = ChannelSpec("walk_in", "B", self._walk_in_places, same_day=True)
+        unused = tuple(self.takes_unused.items()) if self.counters else ()
+        walk_in = ChannelSpec(
+            "walk_in", "B", self._walk_in_places, same_day=True, takes_unused=unused
+        )
         if not self.counters:
             plain = ChannelSpec("online", "A", self._online_places, per_citizen=self.per_citizen)
             return (plain, walk_in)
@@ -325,7 +339,9 @@ class MachineBase(RuleBasedStateMachine):
         assert outcome.status.value == BOOKED
         assert outcome.label == f"{self.model.spec(channel).prefix}-{number:03d}"
         charged = sorted(outcome.charges or (f"c:{channel}",))
-        assert charged == sorted(place.scopes), f"{what}: charged {charged}, model {place}"
+        assert charged == sorted(place.scopes), (
+            f"{what}: charged {charged}, but the model charges {sorted(place.scopes)}"
+        )
         return outcome
 
     def _new_key(self) -> str:

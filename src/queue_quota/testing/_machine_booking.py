@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, multiple, precondition, rule
 
@@ -23,7 +24,15 @@ from ._model import BOOKED, Acked
 
 __all__ = ["BookingRules"]
 
-_LOCAL_STARTS = [time(6, 0), time(7, 30), time(9, 15), time(11, 59, 59), time(16, 0), time(23, 30)]
+_LOCAL_STARTS = [
+    time(6, 0),
+    time(7, 30),
+    time(9, 15),
+    time(10, 30),
+    time(11, 59, 59),
+    time(16, 0),
+    time(23, 30),
+]
 
 
 class BookingRules(Expectations):
@@ -178,6 +187,7 @@ class BookingRules(Expectations):
         )
         if reasons:
             self._check_refusal(what, outcome, reasons)
+            self._check_limit(what, outcome, channel, citizen)
             if isinstance(outcome, QuotaExhausted):
                 expected = self._next_available(channel, preferred)
                 assert outcome.next_available == expected, (
@@ -202,22 +212,60 @@ class BookingRules(Expectations):
 
     @rule(target=MachineBase.bookings, who=st.none() | st.integers(0, 63), places=st.integers(1, 3))
     def book_walk_in(self, who: int | None, places: int) -> Any:
-        """Ask for a walk-in number, named or anonymous, maybe for a household."""
+        """Ask for a walk-in number, named or anonymous, maybe for a household: in its own
+        places, or (from `takes_unused`'s time) in those online left unused today."""
+        citizen = None if who is None else self._citizen(who)
+        booked = self._book_walk_in(citizen, self._places(places))
+        return multiple() if booked is None else booked
+
+    @rule(
+        target=MachineBase.bookings,
+        who=st.lists(st.none() | st.integers(0, 63), min_size=2, max_size=6),
+        places=st.integers(1, 3),
+    )
+    def book_walk_ins_in_a_row(self, who: list[int | None], places: int) -> Any:
+        """Several walk-ins one after the other (the day fills up, then, from `takes_unused`'s
+        time, online's unused places are taken)."""
+        booked = [
+            self._book_walk_in(None if w is None else self._citizen(w), self._places(places))
+            for w in who
+        ]
+        return multiple(*(b for b in booked if b is not None))
+
+    @rule(target=MachineBase.bookings, booking=MachineBase.bookings, channel=st.integers(0, 2))
+    def book_for_a_holder(self, booking: str, channel: int) -> Any:
+        """The citizen of an acknowledged booking asks for one more place, on a channel
+        where they hold nothing yet if there is one (so that the office's limit over every
+        channel is often reached; the channels' own limits are reached by the other rules)."""
+        m = self.model
+        citizen = m.bookings[booking].citizen
+        if citizen is None:
+            return multiple()
+        today = self.today()
+        names = [c for c in m.channels if not m.held(citizen, c, today)] or list(m.channels)
+        name = names[channel % len(names)]
+        if m.spec(name).same_day:
+            booked = self._book_walk_in(citizen, 1)
+        else:
+            booked = self._book_ahead(name, citizen)
+        return multiple() if booked is None else booked
+
+    def _book_walk_in(self, citizen: str | None, places: int) -> str | None:
+        """Ask for a walk-in number and check the outcome against the model; the new id."""
         m = self.model
         today = self.today()
-        places = self._places(places)
-        citizen = None if who is None else self._citizen(who)
         outcome: Outcome
         try:
             outcome = self.sched.book("walk_in", citizen, places=places)
         except QueueQuotaError as exc:
             outcome = exc
-        what = f"walk-in x{places} at {self.local_now()}"
+        what = f"walk-in x{places} for {citizen} at {self.local_now()}"
         record("walk-in", outcome)
-        reasons = self._walk_in(places)
+        reasons = self._walk_in(places, citizen)
         if reasons:
             # The order is part of the contract: the first true reason is the one given.
             self._check_refusal(what, outcome, {reasons[0]})
+            self._check_limit(what, outcome, "walk_in", citizen)
             nxt = getattr(outcome, "next_available", None)
             if isinstance(outcome, DayClosed):
                 assert nxt == m.next_open_after(today), f"{what}: come back {nxt}?"
@@ -232,9 +280,12 @@ class BookingRules(Expectations):
                 assert outcome.alternatives == self._alternatives("walk_in"), (
                     f"{what}: alternatives {outcome.alternatives}"
                 )
-            return multiple()
-        (place,) = m.places_on("walk_in", today)
+            return None
+        place = m.first_fit(self._same_day_places("walk_in"), places)
+        assert place is not None
         b = self._check_new(what, outcome, "walk_in", place)
+        if "c:walk_in" not in place.scopes:
+            event("walk-in: took places online left unused")
         m.add(
             Acked(
                 b.id, "walk_in", b.day, b.number, BOOKED, b.ticket, citizen, None,

@@ -28,6 +28,7 @@ _CLOCK_MOVES = (
     "before_midnight",
     "midnight",
     "opens",
+    "takes_unused",
     "before_closes",
     "after_closes",
 )
@@ -36,11 +37,21 @@ _CLOCK_MOVES = (
 class ChangeRules(BookingRules):
     """Rules that cancel, check in, move, close, mark no-shows, move time and reopen."""
 
-    @rule(booking=MachineBase.bookings)
-    def cancel(self, booking: str) -> None:
-        """Cancel a booking: allowed while it is booked and its day has not passed."""
-        acked = self.model.bookings[booking]
+    @rule(booking=MachineBase.bookings, cancellable=st.booleans(), data=st.data())
+    def cancel(self, booking: str, cancellable: bool, data: st.DataObject) -> None:
+        """Cancel a booking: allowed while it is booked and its day has not passed.
+
+        With ``cancellable``, one that may be cancelled is taken when there is one (so
+        that places are given back often, on every channel and counter).
+        """
         today = self.today()
+        if cancellable:
+            found = [
+                b.id for b in self.model.bookings.values() if b.status == BOOKED and b.day >= today
+            ]
+            if found:
+                booking = data.draw(st.sampled_from(found), label="cancellable booking")
+        acked = self.model.bookings[booking]
         outcome: Outcome
         try:
             outcome = self.sched.cancel(booking)
@@ -111,7 +122,7 @@ class ChangeRules(BookingRules):
             reasons |= more
         else:
             reasons |= set(self._walk_in(acked.places)) - {QuotaExhausted}
-            found = m.candidates(acked.channel, today)
+            found = [p for p in self._same_day_places(acked.channel) if m.open(p.day)]
             others = (p for p in found if p.day != acked.day)
             target = m.first_fit(others, acked.places)
             if target is None and found:
@@ -184,7 +195,8 @@ class ChangeRules(BookingRules):
 
     @rule(how=st.sampled_from(_CLOCK_MOVES), amount=st.integers(1, 240))
     def advance_clock(self, how: str, amount: int) -> None:
-        """Move the clock forward: minutes, hours, a day, or to a local boundary of the day."""
+        """Move the clock forward: minutes, hours, a day, or to a local boundary of the day
+        (midnight, opening, the time walk-ins may take unused places, closing)."""
         if how == "minutes":
             self.clock.advance(minutes=amount)
             return
@@ -198,6 +210,7 @@ class ChangeRules(BookingRules):
             "before_midnight": time(23, 59, 59, 999999),
             "midnight": time(0),
             "opens": self.opens,
+            "takes_unused": min(self.takes_unused.values(), default=self.opens),
             "before_closes": self.closes,
             "after_closes": (datetime.combine(date(2000, 1, 1), self.closes)
                              + timedelta(microseconds=1)).time(),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date, time
 
+from hypothesis import event
+
 from ..errors import (
     AlreadyBooked,
     DayClosed,
@@ -58,21 +60,23 @@ class Expectations(MachineBase):
             on_day = m.places_on(channel, preferred)
             found = [] if reasons else [p for p in on_day if at is None or _starts(p, at)]
         admitted = not reasons
-        if (
-            moving is None
-            and citizen is not None
-            and spec.per_citizen is not None
-            and m.held(citizen, channel, today) >= spec.per_citizen
-        ):
-            reasons.add(AlreadyBooked)
+        if moving is None and m.limits_reached(citizen, channel, today):
+            reasons.add(AlreadyBooked)  # the channel's limit or the office's (a move: none)
         skip = moving.day if moving is not None else None
         target = m.first_fit((p for p in found if p.day != skip), places)
         if target is None and (preferred is None or admitted):
             reasons.add(QuotaExhausted)
         return reasons, target
 
-    def _walk_in(self, places: int = 1) -> list[type[QueueQuotaError]]:
-        """The true refusal reasons of a walk-in request, in the order they are checked."""
+    def _same_day_places(self, channel: str) -> list[Place]:
+        """Where a same-day request now may go: its own places, then (from their times)
+        the places other channels left unused today."""
+        now = self.local_now().time()
+        return self.model.same_day_places(channel, self.today(), now)
+
+    def _walk_in(self, places: int = 1, citizen: str | None = None) -> list[type[QueueQuotaError]]:
+        """The true refusal reasons of a walk-in request, in the order they are checked
+        (``citizen``: a new booking for that citizen, subject to the limits)."""
         m = self.model
         today = self.today()
         reasons: list[type[QueueQuotaError]] = []
@@ -80,9 +84,25 @@ class Expectations(MachineBase):
             reasons.append(DayClosed)
         if not self._in_hours():
             reasons.append(OutsideServiceHours)
-        if m.first_fit(m.places_on("walk_in", today), places) is None:
+        if m.limits_reached(citizen, "walk_in", today):
+            reasons.append(AlreadyBooked)
+        if m.first_fit(self._same_day_places("walk_in"), places) is None:
             reasons.append(QuotaExhausted)
         return reasons
+
+    def _check_limit(self, what: str, outcome: object, channel: str, citizen: str | None) -> None:
+        """An `AlreadyBooked` names the limit reached: the channel's (its name and limit)
+        or the office's (``channel=None``, `office_per_citizen`); either if both are."""
+        if not isinstance(outcome, AlreadyBooked):
+            return
+        event(f"already booked: {'office' if outcome.channel is None else 'channel'} limit")
+        reached = self.model.limits_reached(citizen, channel, self.today())
+        allowed = {
+            (name, self.model.spec(name).per_citizen if name else self.model.office_per_citizen)
+            for name in reached
+        }
+        got = (outcome.channel, outcome.limit)
+        assert got in allowed, f"{what}: AlreadyBooked{got}, but the model reached {allowed}"
 
     def _alternatives(self, refused: str) -> dict[str, date]:
         """The earliest day with room on every other channel a request without claims

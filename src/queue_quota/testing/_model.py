@@ -40,6 +40,8 @@ class ChannelSpec:
         sessions: ``(start, end, capacity)`` arrival windows, in order.
         pools: Names of the pools it is in.
         claim: The claim a request must carry.
+        takes_unused: ``(channel, local time)``: from that time, a request on this
+            (same-day) channel may also take the places ``channel`` left unused today.
     """
 
     name: str
@@ -50,6 +52,7 @@ class ChannelSpec:
     sessions: tuple[tuple[time, time, int], ...] = ()
     pools: tuple[str, ...] = ()
     claim: str | None = None
+    takes_unused: tuple[tuple[str, time], ...] = ()
 
 
 @attrs.frozen
@@ -94,6 +97,7 @@ class Model:
         holidays: Closed dates of the office's calendar.
         specs: The channels, in service order.
         pools: Pool name -> capacity a day.
+        office_per_citizen: Active bookings a citizen may hold over every channel.
         lead_days: Working days between today and the first online day.
         horizon_days: Calendar days from today to the last online day.
         bookings: Acknowledged bookings by id (in the order acknowledged).
@@ -108,6 +112,7 @@ class Model:
     lead_days: int
     horizon_days: int
     pools: Mapping[str, int] = attrs.field(factory=dict)
+    office_per_citizen: int | None = None
     bookings: dict[str, Acked] = attrs.field(factory=dict)
     keys: dict[str, str] = attrs.field(factory=dict)
     closures: dict[date, str] = attrs.field(factory=dict)
@@ -178,6 +183,26 @@ class Model:
             for start, end, s_cap in spec.sessions
             if s_cap > 0
         ]
+
+    def unused_places(self, channel: str, today: date, now: time) -> list[Place]:
+        """The places a same-day request at ``now`` may take from the channels whose unused
+        places it may take (each from its time on): today, no window, charging that
+        channel's day (at its capacity) and its pools, not the request's own channel."""
+        out = []
+        for other, since in self.spec(channel).takes_unused:
+            if now < since:
+                continue
+            spec = self.spec(other)
+            cap = spec.capacity(today)
+            pooled = tuple((f"p:{p}", self.pools[p]) for p in spec.pools)
+            if cap > 0 and all(c > 0 for _, c in pooled):
+                out.append(Place(today, None, ((f"c:{other}", cap), *pooled)))
+        return out
+
+    def same_day_places(self, channel: str, today: date, now: time) -> list[Place]:
+        """Every place a same-day request at ``now`` may take, in order: the channel's own,
+        then the unused places of others."""
+        return self.places_on(channel, today) + self.unused_places(channel, today, now)
 
     def candidates(self, channel: str, today: date, at: time | None = None) -> list[Place]:
         """Every place a request made ``today`` may take, in order (only the session
@@ -267,6 +292,28 @@ class Model:
             if b.citizen == citizen and b.channel == channel
             and b.status in ACTIVE and b.day >= today
         )  # fmt: skip
+
+    def held_in_office(self, citizen: str, today: date) -> int:
+        """Active bookings of ``citizen`` on every channel from ``today`` on."""
+        return sum(
+            1
+            for b in self.bookings.values()
+            if b.citizen == citizen and b.status in ACTIVE and b.day >= today
+        )
+
+    def limits_reached(self, citizen: str | None, channel: str, today: date) -> set[str | None]:
+        """Which limits a new booking of ``citizen`` on ``channel`` would break: the
+        channel's own (its name) and the office's (``None``); none for an anonymous one."""
+        if citizen is None:
+            return set()
+        out: set[str | None] = set()
+        limit = self.spec(channel).per_citizen
+        if limit is not None and self.held(citizen, channel, today) >= limit:
+            out.add(channel)
+        office = self.office_per_citizen
+        if office is not None and self.held_in_office(citizen, today) >= office:
+            out.add(None)
+        return out
 
     def next_number(self, channel: str, d: date) -> int:
         """The number the next booking on (channel, d) must get: never one given before."""
