@@ -1,8 +1,10 @@
 """`SchedulerMachine`: a Hypothesis state machine that checks a storage through a Scheduler.
 
 Hypothesis runs random sequences of bookings (online with arrival windows, a claim-only
-priority channel sharing a pool with online, walk-ins; households of 1-3 places; with and
-without a preferred date, session, claim or idempotency key), cancellations, reschedules,
+priority channel sharing a pool with online, walk-ins that from 10:00 may also take the
+places online left unused today; households of 1-3 places; with and without a preferred
+date, session, claim or idempotency key; citizens who already hold bookings on other
+channels, up to the office-wide limit), cancellations, reschedules,
 check-ins, day closures, no-shows of ended days, retries, clock jumps (across the office's
 midnight and its opening hours) and reopenings of the storage. After every step it
 compares what the scheduler and the storage say with a deliberately naive model
@@ -15,9 +17,13 @@ compares what the scheduler and the storage say with a deliberately naive model
   charged counters the model expects, and nothing else is (nothing lost, nothing twice);
 * numbers are unique per (channel, day) and never given twice;
 * a refusal is one the model agrees with: "full" only when no candidate has room for the
-  places asked in every counter it needs (no false "full"), `AlreadyBooked` only when the
-  citizen holds ``per_citizen`` active bookings from today on, `NotEligible` only without
-  the claim, and so on;
+  places asked in every counter it needs (no false "full", also while a walk-in could take
+  a place online left unused today), `AlreadyBooked` exactly when the citizen holds
+  ``per_citizen`` active bookings from today on on the channel (naming it) or
+  ``office_per_citizen`` over every channel (``channel=None``), `NotEligible` only
+  without the claim, and so on;
+* a walk-in that takes online's unused places charges online's day and pool, not the
+  walk-in's, and still gets the next walk-in number;
 * a retry with an idempotency key returns the same booking.
 
 Subclass it and override `SchedulerMachine.make_storage` to check your own storage::
@@ -34,8 +40,13 @@ A storage that keeps one counter per booking (no ``supports_counters``) sets
 ``counters = False``: the office is then the 0.1 one (online and walk-in, one place each).
 
 The office is small on purpose (3-4 online places a day in two sessions of 2, 3 priority
-places, a pool of 4 over both, a 10-day horizon, a cluster of holidays at the start) so
-that days, sessions and the pool fill up and every kind of refusal happens.
+places, a pool of 4 over both, 3 walk-in places, 2 active bookings per citizen in the
+office, a 10-day horizon, a cluster of holidays at the start) so that days, sessions and
+the pool fill up and every kind of refusal happens.
+
+The model's "come back on" answers (``next_available`` of a full walk-in day, a walk-in
+among a refusal's ``alternatives``) count the walk-in's own places only, as the
+scheduler's advisory reads do, not the unused places of other channels.
 """
 
 from __future__ import annotations
@@ -66,7 +77,8 @@ class SchedulerMachine(ChangeRules):
             days before eight closed days in nine); each run starts 0-27 days later, at one
             of several local times.
         counters: The capacity model's office (sessions, a pool, a claim-only channel,
-            households); ``False``: the 0.1 office, for storages without counters.
+            households, unused places, the office limit); ``False``: the 0.1 office, for
+            storages without counters.
         online_capacity: Online places a day, and per weekday (0 = Monday) overrides.
         online_sessions: ``(start, end, capacity)`` of online's arrival windows.
         priority_capacity: Places a day of the ``priority`` channel.
@@ -78,6 +90,11 @@ class SchedulerMachine(ChangeRules):
         lead_days: Working days between today and the first online day.
         horizon_days: Calendar days from today to the last online day.
         per_citizen: Active bookings one citizen may hold per channel booked ahead.
+        office_per_citizen: Active bookings one citizen may hold over every channel of
+            the office (`Office.per_citizen`; only with `counters`).
+        takes_unused: ``{channel: local time}``: from then, walk-ins may also take the
+            places that channel left unused today (`WalkInQuota.takes_unused`; only with
+            `counters`).
         opens: When walk-in numbers start (local time).
         closes: When they stop (inclusive).
         citizens: The small pool of citizen ids the machine books for.
