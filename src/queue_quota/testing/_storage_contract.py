@@ -272,8 +272,7 @@ class StorageContract:
     # -- several counters ------------------------------------------------------------------
 
     def test_a_take_needs_room_in_every_counter(self, storage: Storage) -> None:
-        """A candidate whose pool is full is passed over although its channel has room, and
-        nothing of it is taken; the next candidate takes every counter it charges."""
+        """A candidate with a full pool is passed over, untouched; the next takes every charge."""
         storage.reserve(_multi("priority", "P", [(day(1), [("c:priority", 5), ("p:loket", 1)])]))
         b = storage.reserve(
             _multi(
@@ -294,8 +293,7 @@ class StorageContract:
             )
 
     def test_households_take_places_under_one_number(self, storage: Storage) -> None:
-        """``places=2`` on a day of 3: one number, two places; a second pair goes to the next
-        day; a single still fits the first; a cancel gives both places back."""
+        """A household takes its places under one number; a cancel gives them all back."""
         where = [(day(1), [("c:online", 3)]), (day(2), [("c:online", 3)])]
         pair = storage.reserve(_multi("online", "A", where, places=2))
         assert (pair.day, pair.number, pair.places) == (day(1), 1, 2)
