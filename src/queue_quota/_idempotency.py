@@ -19,9 +19,7 @@ __all__ = ["citizen_refs", "request_fingerprints", "same_request"]
 
 def citizen_refs(keys: Keyring, citizen_id: str | None) -> tuple[str, ...]:
     """The citizen's refs, one per secret (``()`` for an anonymous request)."""
-    if citizen_id is None:
-        return ()
-    return tuple(s.citizen_ref(citizen_id) for s in keys.signers)
+    return () if citizen_id is None else keys.citizen_refs(citizen_id)
 
 
 def request_fingerprints(

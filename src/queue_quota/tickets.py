@@ -206,6 +206,6 @@ class Keyring:
         raise error
 
     def citizen_refs(self, citizen_id: str) -> tuple[str, ...]:
-        """The citizen's ref under every secret, the primary's first (duplicates removed)."""
-        refs = [s.citizen_ref(citizen_id) for s in self.signers]
-        return tuple(dict.fromkeys(refs))
+        """The citizen's ref under every secret, in the order of `signers` (the primary's
+        first; the secrets are distinct, so are the refs)."""
+        return tuple(s.citizen_ref(citizen_id) for s in self.signers)
