@@ -122,11 +122,11 @@ class Storage(Protocol):
         """Mark every ``BOOKED`` booking of the office on ``day`` as ``NO_SHOW``, atomically.
 
         The rule: only bookings still ``BOOKED`` change (checked-in, cancelled and no-show
-        ones stay as they are, as do other days and other offices); each one marked leaves
-        the day's ``booked`` counter of its channel (which keeps counting the booked and
-        checked-in bookings), and the channel's release epoch is bumped as a cancellation
-        bumps it. Numbers are not given back: ``last_number`` is unchanged. All in one
-        transaction (or under one lock).
+        ones stay as they are, as do other days and other offices); each one marked gives
+        its places back to every counter it charged (which keep counting the booked and
+        checked-in bookings), and the office's release epoch is bumped as a cancellation
+        bumps it. Numbers are not given back: the channel's last number is unchanged. All in
+        one transaction (or under one lock).
 
         Returns:
             The bookings as updated, by channel then number; ``[]`` if none was ``BOOKED``
