@@ -25,6 +25,7 @@ from ..errors import (
 from ..models import Booking, BookingStatus, Candidate, Reservation, Slot, make_label
 from ._search import (
     CLOSURE,
+    SECRET,
     as_candidates,
     candidates_digest,
     find,
@@ -37,7 +38,6 @@ from .primitives import CommitInDoubt, CounterRow, Primitives, RetryTransaction,
 __all__ = ["TransactionalStorage"]
 
 _ONE = timedelta(days=1)
-_SECRET = "~secret"
 #: How many times one operation is run when its transaction asks to be run again.
 ATTEMPTS = 6
 
@@ -187,9 +187,9 @@ class TransactionalStorage:
     @_retrying
     def claim_secret(self, office_id: str, fingerprint: str, accepted: Sequence[str]) -> str | None:
         with self._p.transaction(office_id, write=True) as tx:
-            stored = tx.meta(_SECRET).get(_SECRET)
+            stored = tx.meta(SECRET).get(SECRET)
             if (stored is None or stored in accepted) and stored != fingerprint:
-                tx.put_meta({_SECRET: fingerprint})
+                tx.put_meta({SECRET: fingerprint})
             return stored
 
     def reserve(self, reservation: Reservation) -> Booking:
@@ -208,8 +208,15 @@ class TransactionalStorage:
 
     @_retrying
     def _find_id(self, office_id: str, booking_id: str) -> Booking | None:
-        with self._p.transaction(office_id, write=False) as tx:
-            found = tx.bookings(booking_id=booking_id)
+        # A write transaction that writes nothing: it waits for the office's writers, so a
+        # commit still landing on the server is seen rather than missed (and the booking
+        # then retried as a duplicate); its own commit being in doubt changes nothing.
+        found: list[Booking] = []
+        try:
+            with self._p.transaction(office_id, write=True) as tx:
+                found = tx.bookings(booking_id=booking_id)
+        except CommitInDoubt:
+            pass
         return found[0] if found else None
 
     def _reserve(self, reservation: Reservation) -> Booking:
