@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from ..config import load_office
 from ..errors import ConfigurationError, SecretMismatch
-from ..keys import secret_from_env
+from ..keys import ENV_OLD_SECRETS, ENV_SECRET, secret_from_env
 from ..office import Office
 from ..scheduler import Scheduler
 from ..storage import DEFAULT_URL, Storage, StorageURL, from_url, parse_url
@@ -39,8 +39,6 @@ __all__ = ["ENV_DB", "ENV_OFFICE", "ENV_SECRET", "Context"]
 
 ENV_OFFICE: Final = "QUEUE_QUOTA_OFFICE"
 ENV_DB: Final = "QUEUE_QUOTA_DB"
-ENV_SECRET: Final = "QUEUE_QUOTA_SECRET"
-ENV_OLD_SECRETS: Final = "QUEUE_QUOTA_OLD_SECRETS"
 _MASK: Final = "***"
 
 

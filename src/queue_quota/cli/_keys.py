@@ -26,6 +26,7 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
+from ..keys import MIN_SECRET_BYTES
 from ._text import CliError
 
 __all__ = [
@@ -41,7 +42,6 @@ __all__ = [
 
 ENV_KEY_FILE: Final = "QUEUE_QUOTA_KEY_FILE"
 KEY_BYTES: Final = 32
-MIN_SECRET_BYTES: Final = 16
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]")
 
 

@@ -20,7 +20,8 @@ SQLite adapter (`queue_quota.storage._sqlite_schema`), in PostgreSQL's types:
 
 There are no server functions any more: the rules are `TransactionalStorage`'s.
 
-Upgrade (`UPGRADE`, run by ``_pg_base`` under the schema's DDL advisory lock, in one
+Upgrade (`CREATE`, `FROM_DAY`, `FROM_EPOCH`, `OLD_FUNCTIONS`, `INDEXES`, run by
+``_pg_base`` under the schema's DDL advisory lock, in one
 transaction, only when the version read under the lock is older): version 1 (0.1) and 2
 gain the new booking columns in place (``ALTER TABLE ... ADD COLUMN IF NOT EXISTS``; every
 row kept, 0.1's with no fingerprint); ``qq_day`` rows become ``c:<channel>`` counters

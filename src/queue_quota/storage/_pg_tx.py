@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..models import Booking
 from ._pg_support import booking_params, replace_params, to_booking
+from ._search import CLOSURE, SECRET
 from .primitives import CounterRow
 
 if TYPE_CHECKING:
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PgTransaction"]
 
-_CLOSURE = "closure:"
-_SECRET = "~secret"
 _BEGIN = {
     (True, True): b"BEGIN ISOLATION LEVEL READ COMMITTED",
     (True, False): b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
@@ -160,13 +159,13 @@ class PgTransaction:
                     cached.pop(name, None)
                 else:
                     cached[name] = value
-            if name.startswith(_CLOSURE):
-                day = date.fromisoformat(name[len(_CLOSURE) :])
+            if name.startswith(CLOSURE):
+                day = date.fromisoformat(name[len(CLOSURE) :])
                 if value is None:
                     self._exec("DEL_CLOSURE", (office, day))
                 else:
                     self._exec("PUT_CLOSURE", (office, day, value))
-            elif name == _SECRET:
+            elif name == SECRET:
                 if value is None:
                     self._exec("DEL_SECRET", (office,))
                 else:

@@ -17,7 +17,9 @@ from .primitives import CounterRow, Transaction
 
 __all__ = [
     "CHUNK",
+    "CLOSURE",
     "EPOCH",
+    "SECRET",
     "as_candidates",
     "candidates_digest",
     "charges_of",
@@ -32,6 +34,8 @@ CHUNK = 16
 EPOCH = "~epoch"
 _HINT = "~hint:"
 CLOSURE = "closure:"
+#: Meta name of the office secret's fingerprint.
+SECRET = "~secret"
 _ONE = timedelta(days=1)
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from ..models import Booking, BookingStatus
+from ._search import CLOSURE, SECRET
 from .primitives import CounterRow
 
 __all__ = ["SQLiteTransaction"]
@@ -37,9 +38,6 @@ _BY_CITIZEN = f"{_SELECT} INDEXED BY qq_booking_citizen_ref"
 _BY_KEY = f"{_SELECT} INDEXED BY qq_booking_key WHERE office_id = ? AND idempotency_key = ?"
 _BY_ID = f"{_SELECT} WHERE office_id = ? AND id = ?"
 _BY_DAY = f"{_SELECT} INDEXED BY qq_booking_number WHERE office_id = ? AND day = ?"
-
-_CLOSURE = "closure:"
-_SECRET = "~secret"
 
 
 @functools.lru_cache(maxsize=64)
@@ -74,8 +72,8 @@ def _refs_sql(refs: int, since: bool) -> str:
 # Every meta value of an office: closures live in ``qq_closure``, the secret in ``qq_secret``.
 _ALL_META = (
     "SELECT name, value FROM qq_office_meta WHERE office_id = ?1 UNION ALL "
-    f"SELECT '{_CLOSURE}' || day, reason FROM qq_closure WHERE office_id = ?1 UNION ALL "
-    f"SELECT '{_SECRET}', fingerprint FROM qq_secret WHERE office_id = ?1"
+    f"SELECT '{CLOSURE}' || day, reason FROM qq_closure WHERE office_id = ?1 UNION ALL "
+    f"SELECT '{SECRET}', fingerprint FROM qq_secret WHERE office_id = ?1"
 )
 
 
@@ -221,8 +219,8 @@ class SQLiteTransaction:
                     cached.pop(name, None)
                 else:
                     cached[name] = value
-            if name.startswith(_CLOSURE):
-                day = name[len(_CLOSURE) :]
+            if name.startswith(CLOSURE):
+                day = name[len(CLOSURE) :]
                 if value is None:
                     execute("DELETE FROM qq_closure WHERE office_id = ? AND day = ?", (office, day))
                 else:
@@ -232,7 +230,7 @@ class SQLiteTransaction:
                         "DO UPDATE SET reason = excluded.reason",
                         (office, day, value, datetime.now(UTC).isoformat()),
                     )
-            elif name == _SECRET:
+            elif name == SECRET:
                 if value is None:
                     execute("DELETE FROM qq_secret WHERE office_id = ?", (office,))
                 else:
