@@ -91,4 +91,3 @@ __all__ = [
 
 #: Former private names, kept for the documentation tests and older callers.
 _REFUSALS = REFUSALS
-_MANIFEST_FIELDS = MANIFEST_FIELDS

@@ -12,8 +12,7 @@ from typing import Any, Final
 
 from .. import i18n
 from ..calendar import WEEKEND, WorkingCalendar
-from ..errors import QueueQuotaError
-from ..models import Booking, BookingStatus
+from ..models import Booking
 from ..office import Office
 from ._text import render
 
@@ -72,13 +71,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], right: Iterable
 
 def channel_name(office: Office, channel: str | None, lang: str) -> str:
     """The channel's title in ``lang`` (its key's usual name if the office lacks it)."""
-    if not channel:
-        return ""
-    try:
-        policy = office.policy(channel)
-    except QueueQuotaError:  # a booking of a channel the office file no longer has
-        return i18n.channel_text(channel, lang)
-    return i18n.channel_title(policy, lang)
+    return i18n.channel_text(channel, lang, office=office)
 
 
 def closed_reason(calendar: WorkingCalendar, day: date, reason: str, lang: str) -> str:
@@ -94,27 +87,8 @@ def closed_reason(calendar: WorkingCalendar, day: date, reason: str, lang: str) 
 
 
 def ticket(office: Office, booking: Booking, lang: str) -> str:
-    """What the citizen is given: number, service, day, ticket, booking id; a status other
-    than booked. Lines are aligned."""
-    rows = [
-        (render(lang, "ticket.label"), booking.label),
-        (render(lang, "ticket.channel"), channel_name(office, booking.channel, lang)),
-        (render(lang, "ticket.day"), format_date(booking.day, lang)),
-    ]
-    if booking.window is not None:
-        window = format_window(booking.window, lang, tz=office.calendar.tz_name)
-        rows.append((render(lang, "ticket.window"), window))
-    if booking.places > 1:
-        rows.append((render(lang, "ticket.places"), str(booking.places)))
-    rows += [
-        (render(lang, "ticket.ticket"), booking.ticket),
-        (render(lang, "ticket.id"), booking.id),
-    ]
-    if booking.status is not BookingStatus.BOOKED:
-        status = render(lang, f"status.{booking.status.value}")
-        rows.append((render(lang, "ticket.status"), status))
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:<{width}} : {value}" for name, value in rows)
+    """What the citizen is given, with the booking id (what ``cancel`` takes)."""
+    return i18n.ticket_text(booking, lang, show_id=True, office=office)
 
 
 def moved_line(booking: Booking, lang: str) -> str | None:
