@@ -285,29 +285,7 @@ _ID: Final[dict[str, str]] = {
     "status.cancelled": "dibatalkan",
     "status.no_show": "tidak hadir",
     # -- command line -------------------------------------------------------------------
-    "cli.cancelled": "Pendaftaran {label} untuk {day} dibatalkan.",
-    "cli.checked_in": "Check-in berhasil: {label}, {day}.",
-    "cli.closed": "Kantor ditutup pada {day} ({reason}).",
-    "cli.closed.none": "Tidak ada pendaftaran yang perlu dipindahkan.",
     "cli.closed.moved": "{count} pendaftaran dipindahkan. Beri tahu pemegang tiket berikut:",
-    "cli.calendar.title": "Hari tutup {office}, {month}",
-    "cli.calendar.none": "Tidak ada hari tutup.",
-    "cli.calendar.openings": "Dibuka khusus: {days}",
-    "cli.availability.title": "Ketersediaan {channel}, {office}",
-    "cli.manifest.title": "Daftar antrean {office}, {day}",
-    "cli.manifest.none": "Tidak ada pendaftaran.",
-    "col.date": "Tanggal",
-    "col.reason": "Keterangan",
-    "col.capacity": "Kuota",
-    "col.booked": "Terisi",
-    "col.remaining": "Sisa",
-    "col.label": "Nomor",
-    "col.channel": "Layanan",
-    "col.status": "Status",
-    "col.id": "ID",
-    "col.old_label": "Nomor lama",
-    "col.new_label": "Nomor baru",
-    "col.new_day": "Hari baru",
 }
 
 _EN: Final[dict[str, str]] = {
@@ -443,32 +421,10 @@ _EN: Final[dict[str, str]] = {
     "status.checked_in": "checked in",
     "status.cancelled": "cancelled",
     "status.no_show": "no show",
-    "cli.cancelled": "Booking {label} for {day} is cancelled.",
-    "cli.checked_in": "Checked in: {label}, {day}.",
-    "cli.closed": "The office is closed on {day} ({reason}).",
-    "cli.closed.none": "No booking had to be moved.",
     "cli.closed.moved": (
         "{count:# booking|# bookings} moved. Notify {count:this ticket holder|these ticket "
         "holders}:"
     ),
-    "cli.calendar.title": "Closed days of {office}, {month}",
-    "cli.calendar.none": "No closed day.",
-    "cli.calendar.openings": "Special openings: {days}",
-    "cli.availability.title": "Availability of {channel}, {office}",
-    "cli.manifest.title": "Queue of {office}, {day}",
-    "cli.manifest.none": "No bookings.",
-    "col.date": "Date",
-    "col.reason": "Closed because",
-    "col.capacity": "Capacity",
-    "col.booked": "Booked",
-    "col.remaining": "Remaining",
-    "col.label": "Number",
-    "col.channel": "Service",
-    "col.status": "Status",
-    "col.id": "ID",
-    "col.old_label": "Old number",
-    "col.new_label": "New number",
-    "col.new_day": "New day",
 }
 
 #: language -> key -> template.
