@@ -113,6 +113,8 @@ class _Scope:
                 self._rollback()
             if isinstance(exc, psycopg.Error):
                 p.raise_for(exc, conn, self._pool)
+            else:  # a refusal of the rules: the database answered, the run of failures ends
+                p.succeeded()
         finally:
             self._pool.putconn(conn)
 
