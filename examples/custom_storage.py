@@ -1,9 +1,10 @@
 """A storage adapter written from scratch: an office's data in plain dicts.
 
 `DictPrimitives` implements `queue_quota.storage.primitives.Primitives`: transactions over
-three kinds of data (counters, bookings, a little meta). `TransactionalStorage` turns it into
-a whole `Storage`: every booking rule (idempotency, limits, numbers, the search over days and
-sessions, transitions) is written there, once, and this file has none of them.
+five kinds of data (counters, bookings, a little meta, the event log, state values).
+`TransactionalStorage` turns it into a whole `Storage`: every booking rule (idempotency,
+limits, numbers, the search over days and sessions, transitions, events) is written there,
+once, and this file has none of them.
 
 Copy it for Redis, a document store or another SQL database: each dict below is a table (or a
 hash), each method a query or two. What your database must give you is what this file does
@@ -29,6 +30,7 @@ import attrs
 
 import queue_quota as qq
 from queue_quota.errors import StorageError
+from queue_quota.events import Event
 from queue_quota.models import Booking
 from queue_quota.policies import OnlineQuota, WalkInQuota
 from queue_quota.storage import TransactionalStorage
@@ -42,12 +44,14 @@ __all__ = ["DictPrimitives", "DictTransaction", "OfficeData", "main"]
 # --8<-- [start:data]
 @attrs.define(eq=False)
 class OfficeData:
-    """One office's data: three "tables", and the indexes that the engine's lookups need
+    """One office's data: five "tables", and the indexes that the engine's lookups need
     (in SQL, the indexes you would declare; in Redis, sets kept beside the hashes)."""
 
     counters: dict[tuple[str, date], CounterRow] = attrs.Factory(dict)  # (scope, day) -> row
     bookings: dict[str, Booking] = attrs.Factory(dict)  # booking id -> booking
     meta: dict[str, str] = attrs.Factory(dict)  # "closure:2020-06-05", "~epoch", ...
+    events: dict[int, Event] = attrs.Factory(dict)  # seq -> event (1, 2, 3, ...)
+    state: dict[str, str] = attrs.Factory(dict)  # notifier cursors, reminder marks, ...
     by_key: dict[str, str] = attrs.Factory(dict)  # idempotency key -> booking id
     by_ref: dict[str, set[str]] = attrs.Factory(dict)  # citizen ref -> booking ids
     by_day: dict[date, set[str]] = attrs.Factory(dict)  # day -> booking ids
@@ -118,6 +122,16 @@ class DictTransaction:
         """The meta values whose names start with ``prefix`` (a handful per office)."""
         return {k: v for k, v in self._data.meta.items() if k.startswith(prefix)}
 
+    def events(self, after: int, limit: int) -> list[Event]:
+        """The events after ``seq`` ``after``, in order (seqs have no gaps: a range read)."""
+        log = self._data.events
+        return [log[s] for s in range(after + 1, after + 1 + limit) if s in log]
+
+    def state(self, prefix: str) -> dict[str, str]:
+        """The state values whose names start with ``prefix`` (any number: in SQL, a range
+        read on the key; in Redis, a sorted set or SCAN on the prefix)."""
+        return {k: v for k, v in self._data.state.items() if k.startswith(prefix)}
+
     # -- writes: each one recorded in the undo log first ---------------------------------
 
     def put_counters(self, rows: Mapping[tuple[str, date], CounterRow]) -> None:
@@ -144,6 +158,20 @@ class DictTransaction:
         self._writable()
         for name, value in items.items():
             self._put(self._data.meta, name, value)
+
+    def put_events(self, events: Sequence[Event]) -> None:
+        """Append events; the engine numbers them inside the write transaction."""
+        self._writable()
+        for event in events:
+            if event.seq in self._data.events:
+                raise StorageError("an event with that seq exists")
+            self._put(self._data.events, event.seq, event)
+
+    def put_state(self, items: Mapping[str, str | None]) -> None:
+        """Set state values (``None`` deletes)."""
+        self._writable()
+        for name, value in items.items():
+            self._put(self._data.state, name, value)
 
     def _writable(self) -> None:
         if not (self._write and self.open):

@@ -24,6 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import queue_quota as qq
+from queue_quota.events import Event
 from queue_quota.models import Booking, BookingStatus, Candidate, Charge, Reservation
 from queue_quota.policies import OnlineQuota, WalkInQuota
 from queue_quota.storage import Storage, TransactionalStorage
@@ -170,6 +171,18 @@ class _CrashingTransaction:
 
     def put_meta(self, items: Mapping[str, str | None]) -> None:
         self._inner.put_meta(items)
+
+    def events(self, after: int, limit: int) -> list[Event]:
+        return self._inner.events(after, limit)
+
+    def put_events(self, events: Sequence[Event]) -> None:
+        self._inner.put_events(events)
+
+    def state(self, prefix: str) -> dict[str, str]:
+        return self._inner.state(prefix)
+
+    def put_state(self, items: Mapping[str, str | None]) -> None:
+        self._inner.put_state(items)
 
 
 class CrashingPrimitives:

@@ -149,7 +149,7 @@ def test_upgrade_keeps_everything_and_booking_continues(
         storage.migrate()
         storage.migrate()  # idempotent
         meta = dict(rows(postgres_conninfo, old_schema, "qq_meta", "key"))
-        assert meta["schema_version"] == "3"
+        assert meta["schema_version"] == "4"
         after = rows(postgres_conninfo, old_schema, "qq_booking", "id")
         assert [r[:11] for r in after] == [r[:11] for r in before["qq_booking"]]
         # The new columns: the fingerprint (none in 0.1), one place, the default counter.

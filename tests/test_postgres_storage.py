@@ -291,7 +291,7 @@ def test_migrate_is_idempotent_and_versioned(postgres_conninfo: str, schema: str
     s1.close()
     meta = sql.SQL("SELECT key, value FROM {}.qq_meta ORDER BY key").format(sql.Identifier(schema))
     rows = dict(fetch(postgres_conninfo, meta))
-    assert rows["schema_version"] == "3"
+    assert rows["schema_version"] == "4"
     bump = sql.SQL("UPDATE {}.qq_meta SET value = '99' WHERE key = 'schema_version'").format(
         sql.Identifier(schema)
     )
@@ -353,9 +353,11 @@ def test_concurrent_migrate_from_processes(postgres_conninfo: str, schema: str) 
         "qq_booking",
         "qq_closure",
         "qq_counter",
+        "qq_event",
         "qq_meta",
         "qq_office_meta",
         "qq_secret",
+        "qq_state",
     ]
     meta = sql.SQL("SELECT count(*) FROM {}.qq_meta WHERE key = 'schema_version'")
     assert fetch(postgres_conninfo, meta.format(sql.Identifier(schema))) == [(1,)]

@@ -171,7 +171,7 @@ def _assert_golden_kept(storage: SQLiteStorage, path: Path, raw_before: list[Any
         counts = storage.booked_counts(office_id, channel, day_, day_ + timedelta(days=1))
         assert counts == ({day_: booked} if booked else {})
     schema = _schema(path)
-    assert schema["version"] == str(SCHEMA_VERSION) == "3"
+    assert schema["version"] == str(SCHEMA_VERSION) == "4"
     assert not {"qq_day", "qq_epoch", "qq_booking_old"} & set(schema["columns"])
     assert schema["indexes"] == NEW_INDEXES
 
@@ -305,7 +305,7 @@ def test_upgrade_gives_the_schema_of_a_new_file(tmp_path: Path) -> None:
     new = tmp_path / "new.sqlite3"
     SQLiteStorage(new).migrate()
     assert _schema(old) == _schema(new)
-    assert _schema(new)["version"] == "3"
+    assert _schema(new)["version"] == "4"
     assert "qq_secret" in _schema(new)["columns"]
     assert _rows(old, "SELECT sql FROM sqlite_master ORDER BY name") == _rows(
         new, "SELECT sql FROM sqlite_master ORDER BY name"
@@ -471,7 +471,7 @@ def test_processes_opening_a_0_1_database_at_once(tmp_path: Path) -> None:
     assert sorted(number for _, number in got) == list(range(1, PROCESSES + 1)), got
     schema = _schema(path)
     assert schema == _schema(_migrated_copy(tmp_path))
-    assert schema["version"] == "3"
+    assert schema["version"] == "4"
     assert _counters(path)[-1] == [TEGAL, "c:walk_in", "2020-06-15", PROCESSES, PROCESSES]
     after = _rows(path, f"SELECT {OLD_COLUMNS} FROM qq_booking ORDER BY office_id, id")
     assert set(raw_before) <= set(after)
@@ -606,8 +606,8 @@ def _statements(storage: SQLiteStorage, r: Reservation) -> list[str]:
 
 def test_common_booking_statements(tmp_path: Path) -> None:
     """Each primitive is one statement and the two meta reads are one: BEGIN, the key, the
-    citizen's bookings, the meta, one read of the counters, their write, the insert,
-    COMMIT. Without a key or a limit, fewer; older refs add none."""
+    citizen's bookings, the meta, one read of the counters, their write, the insert, its
+    event and the log's seq, COMMIT. Without a key or a limit, fewer; older refs add none."""
     storage = SQLiteStorage(tmp_path / "q.sqlite3")
     where = slots(*(day(i) for i in range(1, 30)), capacity=5)
     storage.reserve(reservation(where))  # the first search sets the skip pointer
@@ -619,7 +619,13 @@ def test_common_booking_statements(tmp_path: Path) -> None:
 
     meta = "SELECT name, value FROM"
     counters = "SELECT scope, day, used,"
-    write = ["INSERT INTO qq_counter (office_id,", "INSERT INTO qq_booking (id,", "COMMIT"]
+    write = [
+        "INSERT INTO qq_counter (office_id,",
+        "INSERT INTO qq_booking (id,",
+        "INSERT INTO qq_event (office_id,",
+        "INSERT INTO qq_office_meta (office_id,",
+        "COMMIT",
+    ]
     rows = "SELECT id, office_id, channel,"
     assert _statements(storage, booking(1, key="k-1")) == [
         "BEGIN IMMEDIATE",

@@ -8,10 +8,8 @@ interleaved with another writer's (see "The capacity model").
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 
 import attrs
 
@@ -23,6 +21,9 @@ from ..errors import (
     StorageError,
 )
 from ..models import Booking, BookingStatus, Candidate, Reservation, Slot, make_label
+from ._lifecycle import Lifecycle
+from ._log import Change, about, emit, moved
+from ._retry import ATTEMPTS, retrying
 from ._search import (
     CLOSURE,
     SECRET,
@@ -38,37 +39,15 @@ from .primitives import CommitInDoubt, CounterRow, Primitives, RetryTransaction,
 __all__ = ["TransactionalStorage"]
 
 _ONE = timedelta(days=1)
-#: How many times one operation is run when its transaction asks to be run again.
-ATTEMPTS = 6
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _retrying(method: F) -> F:
-    """Run the operation (one transaction) again when the adapter says `RetryTransaction`;
-    a `CommitInDoubt` is a `StorageError` (a booking's is settled by `reserve` itself)."""
-
-    @functools.wraps(method)
-    def run(self: TransactionalStorage, *args: Any, **kwargs: Any) -> Any:
-        for attempt in range(ATTEMPTS):
-            try:
-                return method(self, *args, **kwargs)
-            except RetryTransaction as exc:
-                if attempt == ATTEMPTS - 1:
-                    raise StorageError(f"the storage kept failing: {exc}") from exc
-            except CommitInDoubt as exc:
-                raise StorageError(
-                    "the connection was lost while committing: the change may or may not "
-                    "have been made"
-                ) from exc
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    return run  # type: ignore[return-value]
 
 
 def _closed(tx: Transaction) -> tuple[set[date], dict[str, str]]:
     closures = tx.meta(CLOSURE)
     return {date.fromisoformat(k[len(CLOSURE) :]) for k in closures}, tx.meta("~")
+
+
+def _at(now: datetime | None) -> datetime:
+    return datetime.now(UTC) if now is None else now.astimezone(UTC)
 
 
 def _not_booked(b: Booking, verb: str) -> InvalidTransition:
@@ -80,7 +59,7 @@ def _not_booked(b: Booking, verb: str) -> InvalidTransition:
     )
 
 
-class TransactionalStorage:
+class TransactionalStorage(Lifecycle):
     """A complete `Storage` over an adapter's `Primitives`.
 
     Args:
@@ -122,18 +101,18 @@ class TransactionalStorage:
 
     # -- reads ---------------------------------------------------------------------------
 
-    @_retrying
+    @retrying
     def find_by_key(self, office_id: str, idempotency_key: str) -> Booking | None:
         with self._p.transaction(office_id, write=False) as tx:
             found = tx.bookings(key=idempotency_key)
         return found[0] if found else None
 
-    @_retrying
+    @retrying
     def get(self, office_id: str, booking_id: str) -> Booking:
         with self._p.transaction(office_id, write=False) as tx:
             return self._get(tx, office_id, booking_id)
 
-    @_retrying
+    @retrying
     def closures(self, office_id: str) -> dict[date, str]:
         with self._p.transaction(office_id, write=False) as tx:
             found = tx.meta(CLOSURE)
@@ -144,14 +123,14 @@ class TransactionalStorage:
     ) -> dict[date, int]:
         return self.counter_use(office_id, f"c:{channel}", start, end)
 
-    @_retrying
+    @retrying
     def counter_use(self, office_id: str, scope: str, start: date, end: date) -> dict[date, int]:
         """Places used per day in ``[start, end)`` of any counter (``"p:loket"``, ...)."""
         with self._p.transaction(office_id, write=False) as tx:
             rows = tx.counters([scope], start, end)
         return {d: row.used for (_, d), row in rows.items() if row.used}
 
-    @_retrying
+    @retrying
     def bookings_on(
         self,
         office_id: str,
@@ -171,7 +150,7 @@ class TransactionalStorage:
         found.sort(key=lambda b: (b.channel, b.number))
         return found
 
-    @_retrying
+    @retrying
     def bookings_of(
         self, office_id: str, citizen_refs: Sequence[str], *, since: date | None = None
     ) -> list[Booking]:
@@ -184,7 +163,7 @@ class TransactionalStorage:
 
     # -- writes --------------------------------------------------------------------------
 
-    @_retrying
+    @retrying
     def claim_secret(self, office_id: str, fingerprint: str, accepted: Sequence[str]) -> str | None:
         with self._p.transaction(office_id, write=True) as tx:
             stored = tx.meta(SECRET).get(SECRET)
@@ -206,7 +185,7 @@ class TransactionalStorage:
                     return found
         raise StorageError("the storage kept failing")
 
-    @_retrying
+    @retrying
     def _find_id(self, office_id: str, booking_id: str) -> Booking | None:
         # A write transaction that writes nothing: it waits for the office's writers, so a
         # commit still landing on the server is seen rather than missed (and the booking
@@ -237,7 +216,9 @@ class TransactionalStorage:
                 # Commit (the skip pointer may have advanced), then refuse.
                 duplicate = bool(tx.bookings(booking_id=r.booking_id))
             else:
-                return self._take_new(tx, r, *found)
+                booking = self._take_new(tx, r, *found)
+                emit(tx, meta, [about("booked", booking)], r.created_at)
+                return booking
         if duplicate:
             raise self._duplicate(r.booking_id)
         raise QuotaExhausted(channel=r.channel)
@@ -273,8 +254,15 @@ class TransactionalStorage:
             raise self._duplicate(r.booking_id) from None
         return booking
 
-    @_retrying
-    def cancel(self, office_id: str, booking_id: str, *, not_before: date) -> Booking:
+    @retrying
+    def cancel(
+        self,
+        office_id: str,
+        booking_id: str,
+        *,
+        not_before: date,
+        now: datetime | None = None,
+    ) -> Booking:
         with self._p.transaction(office_id, write=True) as tx:
             b = self._get(tx, office_id, booking_id)
             if b.status is not BookingStatus.BOOKED:
@@ -285,13 +273,17 @@ class TransactionalStorage:
                     reason="past_day",
                     day=b.day,
                 )
-            release(tx, b, tx.meta("~"))
+            meta = tx.meta("~")
+            release(tx, b, meta)
             new = attrs.evolve(b, status=BookingStatus.CANCELLED)
             tx.put_booking(new, new=False)
+            emit(tx, meta, [about("cancelled", new)], _at(now))
             return new
 
-    @_retrying
-    def check_in(self, office_id: str, booking_id: str, *, today: date) -> Booking:
+    @retrying
+    def check_in(
+        self, office_id: str, booking_id: str, *, today: date, now: datetime | None = None
+    ) -> Booking:
         with self._p.transaction(office_id, write=True) as tx:
             b = self._get(tx, office_id, booking_id)
             if b.status is not BookingStatus.BOOKED:
@@ -304,20 +296,29 @@ class TransactionalStorage:
                 )
             new = attrs.evolve(b, status=BookingStatus.CHECKED_IN)
             tx.put_booking(new, new=False)
+            emit(tx, tx.meta("~"), [about("checked_in", new)], _at(now))
             return new
 
-    @_retrying
+    @retrying
     def move(
-        self, office_id: str, booking_id: str, slots: Sequence[Slot | Candidate], *, prefix: str
+        self,
+        office_id: str,
+        booking_id: str,
+        slots: Sequence[Slot | Candidate],
+        *,
+        prefix: str,
+        now: datetime | None = None,
     ) -> Booking:
         with self._p.transaction(office_id, write=True) as tx:
             b = self._get(tx, office_id, booking_id)
             if b.status is not BookingStatus.BOOKED:
                 raise _not_booked(b, "move")
             closed, meta = _closed(tx)
-            return self._move(tx, b, as_candidates(b.channel, slots), prefix, closed, meta)
+            new = self._move(tx, b, as_candidates(b.channel, slots), prefix, closed, meta)
+            emit(tx, meta, [moved(new, b)], _at(now))
+            return new
 
-    @_retrying
+    @retrying
     def close_day(
         self,
         office_id: str,
@@ -334,16 +335,23 @@ class TransactionalStorage:
             tx.put_meta({f"{CLOSURE}{day.isoformat()}": reason})
             closed.add(day)
             on_day = [b for b in tx.bookings(day=day) if b.status is BookingStatus.BOOKED]
-            moved: list[Booking] = []
+            done: list[Booking] = []
+            changes: list[Change] = []
             for channel, how in moves.items():
                 these = sorted((b for b in on_day if b.channel == channel), key=lambda b: b.number)
                 candidates = as_candidates(channel, how.slots)
                 for b in these:
-                    moved.append(self._move(tx, b, candidates, how.prefix, closed, meta))
-            return moved
+                    new = self._move(tx, b, candidates, how.prefix, closed, meta)
+                    done.append(new)
+                    changes.append(moved(new, b))
+            closing = ("day_closed", None, day, {"reason": reason, "moved": len(done)})
+            emit(tx, meta, [closing, *changes], _at(now))
+            return done
 
-    @_retrying
-    def mark_no_shows(self, office_id: str, day: date) -> list[Booking]:
+    @retrying
+    def mark_no_shows(
+        self, office_id: str, day: date, *, now: datetime | None = None
+    ) -> list[Booking]:
         with self._p.transaction(office_id, write=True) as tx:
             waiting = sorted(
                 (b for b in tx.bookings(day=day) if b.status is BookingStatus.BOOKED),
@@ -356,6 +364,7 @@ class TransactionalStorage:
                 new = attrs.evolve(b, status=BookingStatus.NO_SHOW)
                 tx.put_booking(new, new=False)
                 marked.append(new)
+            emit(tx, meta, [about("no_show", b) for b in marked], _at(now))
             return marked
 
     # -- rules ---------------------------------------------------------------------------

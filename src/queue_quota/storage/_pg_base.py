@@ -302,7 +302,8 @@ class PgPrimitives:
         return version == sqlq.SCHEMA_VERSION and meta.get("ddl_sha256") == self._ddl_sha
 
     def _upgrade(self, conn: Conn) -> None:
-        """Create the schema or bring it to version 3, under the DDL lock (see ``_pg_sql``)."""
+        """Create the schema or bring it to the current version, under the DDL lock (see
+        ``_pg_sql``)."""
         conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         # Several processes may start at once: one upgrades, the others wait, then see it.
         lock = "SELECT pg_advisory_xact_lock(%s::int4, 0)"

@@ -1,4 +1,4 @@
-"""SQL of `PostgresStorage`: the schema (version 3), its upgrade, and the statements.
+"""SQL of `PostgresStorage`: the schema (version 4), its upgrade, and the statements.
 
 ``{s}`` is the schema (quoted with ``psycopg.sql.Identifier``). What is stored mirrors the
 SQLite adapter (`queue_quota.storage._sqlite_schema`), in PostgreSQL's types:
@@ -16,6 +16,9 @@ SQLite adapter (`queue_quota.storage._sqlite_schema`), in PostgreSQL's types:
   and ``bookings_of``.
 * ``qq_office_meta (office_id, name, value)``: the release epoch and the skip pointers;
   closures stay in ``qq_closure``, the secret's fingerprint in ``qq_secret``.
+* ``qq_event (office_id, seq, ...)``: the office's event log (``data`` as ``jsonb``), and
+  ``qq_state (office_id, name, value)``: values read by name prefix (notifier state,
+  reminder marks); version 4's, created empty in an older schema.
 * ``qq_meta``: the schema's ``schema_version`` and the digest of the DDL that made it.
 
 There are no server functions any more: the rules are `TransactionalStorage`'s.
@@ -35,7 +38,7 @@ from __future__ import annotations
 
 from typing import LiteralString
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Create what is missing (a fresh schema, or the new tables of an old one).
 CREATE: tuple[LiteralString, ...] = (
@@ -88,6 +91,22 @@ CREATE: tuple[LiteralString, ...] = (
         fingerprint text NOT NULL,
         updated_at  timestamptz NOT NULL,
         CONSTRAINT qq_secret_pkey PRIMARY KEY (office_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS {s}.qq_event (
+        office_id  text COLLATE "C" NOT NULL,
+        seq        bigint NOT NULL CHECK (seq >= 1),
+        kind       text COLLATE "C" NOT NULL,
+        booking_id text COLLATE "C",
+        day        date,
+        at         timestamptz NOT NULL,
+        data       jsonb NOT NULL,
+        CONSTRAINT qq_event_pkey PRIMARY KEY (office_id, seq)
+    )""",
+    """CREATE TABLE IF NOT EXISTS {s}.qq_state (
+        office_id text COLLATE "C" NOT NULL,
+        name      text COLLATE "C" NOT NULL,
+        value     text NOT NULL,
+        CONSTRAINT qq_state_pkey PRIMARY KEY (office_id, name)
     )""",
     # Version 2 and 3 columns, added in place to an older qq_booking (a constant default:
     # no table rewrite).
@@ -208,6 +227,24 @@ QUERIES: dict[str, LiteralString] = {
         " SET fingerprint = excluded.fingerprint, updated_at = excluded.updated_at"
     ),
     "DEL_SECRET": "DELETE FROM {s}.qq_secret WHERE office_id = %s",
+    "EVENTS": (
+        "SELECT seq, kind, booking_id, day, at, data::text FROM {s}.qq_event"
+        " WHERE office_id = %s AND seq > %s ORDER BY seq LIMIT %s"
+    ),
+    "PUT_EVENTS": (
+        "INSERT INTO {s}.qq_event (office_id, seq, kind, booking_id, day, at, data)"
+        " SELECT %s, * FROM unnest(%s::int8[], %s::text[], %s::text[], %s::date[],"
+        " %s::timestamptz[], %s::jsonb[])"
+    ),
+    # Names from the prefix up to (not including) the prefix and the last code point.
+    "STATE": (
+        "SELECT name, value FROM {s}.qq_state WHERE office_id = %s AND name >= %s AND name < %s"
+    ),
+    "PUT_STATE": (
+        "INSERT INTO {s}.qq_state (office_id, name, value) VALUES (%s, %s, %s)"
+        " ON CONFLICT (office_id, name) DO UPDATE SET value = excluded.value"
+    ),
+    "DEL_STATE": "DELETE FROM {s}.qq_state WHERE office_id = %s AND name = %s",
     "META_READ": META_READ,
     "META_WRITE": META_WRITE,
 }

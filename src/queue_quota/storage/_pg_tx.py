@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from ..events import Event, dump_data, load_data
 from ..models import Booking
 from ._pg_support import booking_params, replace_params, to_booking
 from ._search import CLOSURE, SECRET
@@ -42,7 +43,7 @@ _BEGIN = {
 
 
 class PgTransaction:
-    """The six primitives on one pooled connection, inside one transaction of one office.
+    """The primitives on one pooled connection, inside one transaction of one office.
 
     Driver errors propagate as `psycopg.Error`; the scope (``_pg_base``) rolls back and
     maps them. ``statements`` counts what was sent (for measurements).
@@ -174,3 +175,37 @@ class PgTransaction:
                 self._exec("DEL_META", (office, name))
             else:
                 self._exec("PUT_META", (office, name, value))
+
+    def events(self, after: int, limit: int) -> list[Event]:
+        rows = self._exec("EVENTS", (self._office, after, limit)).fetchall()
+        return [
+            Event(seq=seq, kind=kind, booking_id=bid, day=day, at=at, data=load_data(data))
+            for seq, kind, bid, day, at, data in rows
+        ]
+
+    def put_events(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        self._exec(
+            "PUT_EVENTS",
+            (
+                self._office,
+                [e.seq for e in events],
+                [e.kind for e in events],
+                [e.booking_id for e in events],
+                [e.day for e in events],
+                [e.at for e in events],
+                [dump_data(e.data) for e in events],
+            ),
+        )
+
+    def state(self, prefix: str) -> dict[str, str]:
+        rows = self._exec("STATE", (self._office, prefix, prefix + "\U0010ffff")).fetchall()
+        return dict(rows)
+
+    def put_state(self, items: Mapping[str, str | None]) -> None:
+        for name, value in items.items():
+            if value is None:
+                self._exec("DEL_STATE", (self._office, name))
+            else:
+                self._exec("PUT_STATE", (self._office, name, value))

@@ -21,6 +21,7 @@ __all__ = [
     "EPOCH",
     "SECRET",
     "as_candidates",
+    "bump_epoch",
     "candidates_digest",
     "charges_of",
     "find",
@@ -210,6 +211,11 @@ def release(tx: Transaction, booking: Booking, meta: dict[str, str]) -> None:
             )
         changed[(scope, day)] = attrs.evolve(row, used=row.used - booking.places)
     tx.put_counters(changed)
+    bump_epoch(tx, meta)
+
+
+def bump_epoch(tx: Transaction, meta: dict[str, str]) -> None:
+    """Invalidate every skip pointer of the office (room may have appeared anywhere)."""
     epoch = str(int(meta.get(EPOCH, "0")) + 1)
     meta[EPOCH] = epoch
     tx.put_meta({EPOCH: epoch})

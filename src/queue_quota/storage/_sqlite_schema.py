@@ -1,4 +1,4 @@
-"""The SQLite schema (version 3) and its upgrade from versions 1 and 2, in place.
+"""The SQLite schema (version 4) and its upgrade from versions 1, 2 and 3, in place.
 
 What is stored, and why (only what cannot be derived):
 
@@ -25,16 +25,21 @@ What is stored, and why (only what cannot be derived):
   ``~hint:<channel>`` skip pointers). Two kinds of meta keep the tables they had:
   ``closure:YYYY-MM-DD`` is a row of ``qq_closure`` (with its ``created_at``), ``~secret``
   the row of ``qq_secret`` (with its ``updated_at``).
+* ``qq_event (office_id, seq, kind, booking_id, day, at, data)``: the office's event log
+  (``data`` as JSON); the key ``(office_id, seq)`` serves the reads after a cursor.
+* ``qq_state (office_id, name, value)``: values read by name prefix (notifier cursors,
+  leases, retries, dead letters, reminder marks), one seek on the key.
 * ``qq_meta``: the file's ``schema_version``.
 
 Upgrade (`upgrade`), in one ``BEGIN IMMEDIATE`` transaction: SQLite admits one writer at a
 time, so when several processes open an old file at once the first upgrades it and the
 others, once they get the write lock, re-read the version and change nothing. Version 1
-(0.1) and 2 (the hardening schema) become version 3 so: ``qq_day`` rows become
+(0.1) and 2 (the hardening schema) take version 3's layout so: ``qq_day`` rows become
 ``c:<channel>`` counters (``booked`` -> ``used``, ``last_number`` -> ``last``); the per-channel
 ``qq_epoch`` values become one ``~epoch`` (their maximum: any value invalidates pointers
 set before); ``qq_booking`` is rebuilt in the new layout with every row and value kept
-(0.1's rows have no fingerprint: ``NULL``); closures and secrets are untouched. A 0.1
+(0.1's rows have no fingerprint: ``NULL``); closures and secrets are untouched. Every
+older version gains the two tables of version 4 (events and state), empty. A 0.1
 process that opens a version 3 file recreates its empty tables and index before it sees
 the version and refuses: they are dropped again on the next open.
 """
@@ -48,7 +53,7 @@ from ..errors import StorageError
 
 __all__ = ["SCHEMA_VERSION", "needs_upgrade", "upgrade"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _BOOKING = """
 CREATE TABLE qq_booking (
@@ -103,6 +108,22 @@ CREATE TABLE IF NOT EXISTS qq_secret (
     office_id   TEXT NOT NULL PRIMARY KEY,
     fingerprint TEXT NOT NULL,
     updated_at  TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS qq_event (
+    office_id  TEXT    NOT NULL,
+    seq        INTEGER NOT NULL CHECK (seq >= 1),
+    kind       TEXT    NOT NULL,
+    booking_id TEXT,
+    day        TEXT,
+    at         TEXT    NOT NULL,
+    data       TEXT    NOT NULL,
+    PRIMARY KEY (office_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS qq_state (
+    office_id TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    value     TEXT NOT NULL,
+    PRIMARY KEY (office_id, name)
 ) WITHOUT ROWID
 """
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from ..events import Event, dump_data, load_data
 from ..models import Booking, BookingStatus
 from ._search import CLOSURE, SECRET
 from .primitives import CounterRow
@@ -75,6 +76,35 @@ _ALL_META = (
     f"SELECT '{CLOSURE}' || day, reason FROM qq_closure WHERE office_id = ?1 UNION ALL "
     f"SELECT '{SECRET}', fingerprint FROM qq_secret WHERE office_id = ?1"
 )
+
+
+_EVENTS = (
+    "SELECT seq, kind, booking_id, day, at, data FROM qq_event "
+    "WHERE office_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+)
+_PUT_EVENT = (
+    "INSERT INTO qq_event (office_id, seq, kind, booking_id, day, at, data) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+#: Names from ``prefix`` up to (not including) ``prefix`` followed by the last code point.
+_STATE = "SELECT name, value FROM qq_state WHERE office_id = ? AND name >= ? AND name < ?"
+_PUT_STATE = (
+    "INSERT INTO qq_state (office_id, name, value) VALUES (?, ?, ?) "
+    "ON CONFLICT (office_id, name) DO UPDATE SET value = excluded.value"
+)
+_DEL_STATE = "DELETE FROM qq_state WHERE office_id = ? AND name = ?"
+
+
+def _event(row: tuple[Any, ...]) -> Event:
+    seq, kind, booking_id, day, at, data = row
+    return Event(
+        seq=seq,
+        kind=kind,
+        booking_id=booking_id,
+        day=None if day is None else date.fromisoformat(day),
+        at=datetime.fromisoformat(at),
+        data=load_data(data),
+    )
 
 
 def _hhmm(t: time) -> str:
@@ -250,3 +280,37 @@ class SQLiteTransaction:
                     "ON CONFLICT (office_id, name) DO UPDATE SET value = excluded.value",
                     (office, name, value),
                 )
+
+    def events(self, after: int, limit: int) -> list[Event]:
+        rows = self._conn.execute(_EVENTS, (self._office, after, limit)).fetchall()
+        return [_event(r) for r in rows]
+
+    def put_events(self, events: Sequence[Event]) -> None:
+        office = self._office
+        self._conn.executemany(
+            _PUT_EVENT,
+            [
+                (
+                    office,
+                    e.seq,
+                    e.kind,
+                    e.booking_id,
+                    None if e.day is None else e.day.isoformat(),
+                    e.at.isoformat(),
+                    dump_data(e.data),
+                )
+                for e in events
+            ],
+        )
+
+    def state(self, prefix: str) -> dict[str, str]:
+        rows = self._conn.execute(_STATE, (self._office, prefix, prefix + "\U0010ffff"))
+        return dict(rows.fetchall())
+
+    def put_state(self, items: Mapping[str, str | None]) -> None:
+        execute = self._conn.execute
+        for name, value in items.items():
+            if value is None:
+                execute(_DEL_STATE, (self._office, name))
+            else:
+                execute(_PUT_STATE, (self._office, name, value))

@@ -6,6 +6,7 @@ dicts per office, one lock, and an undo log so that a failed transaction leaves 
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from ..events import Event
 from ..models import Booking
 from ._engine import TransactionalStorage
 from .primitives import CounterRow
@@ -26,7 +28,7 @@ _ONE = timedelta(days=1)
 class _Office:
     """Everything stored for one office."""
 
-    __slots__ = ("bookings", "by_day", "by_ref", "counters", "keys", "meta")
+    __slots__ = ("bookings", "by_day", "by_ref", "counters", "events", "keys", "meta", "state")
 
     def __init__(self) -> None:
         self.counters: dict[tuple[str, date], CounterRow] = {}
@@ -35,6 +37,8 @@ class _Office:
         self.by_ref: dict[str, list[str]] = {}  # citizen ref -> booking ids
         self.by_day: dict[date, list[str]] = {}
         self.meta: dict[str, str] = {}
+        self.events: list[Event] = []  # by seq: 1, 2, 3, ...
+        self.state: dict[str, str] = {}
 
 
 class _Tx:
@@ -128,6 +132,37 @@ class _Tx:
                 stored.pop(key, None)
             else:
                 stored[key] = value
+
+    def events(self, after: int, limit: int) -> list[Event]:
+        log = self._o.events
+        # seqs are 1, 2, 3, ...: event ``seq`` is at index ``seq - 1``.
+        return log[max(after, 0) : max(after, 0) + max(limit, 0)]
+
+    def put_events(self, events: Sequence[Event]) -> None:
+        log = self._o.events
+        for event in events:
+            if event.seq != len(log) + 1:
+                raise ValueError(f"event seq {event.seq} does not follow {len(log)}")
+            log.append(event)
+            if self.undo is not None:
+                self.undo.append(functools.partial(_drop_last, log))
+
+    def state(self, prefix: str) -> dict[str, str]:
+        return {k: v for k, v in self._o.state.items() if k.startswith(prefix)}
+
+    def put_state(self, items: Mapping[str, str | None]) -> None:
+        stored = self._o.state
+        for key, value in items.items():
+            if self.undo is not None:
+                self.undo.append(_restore(stored, key, stored.get(key)))
+            if value is None:
+                stored.pop(key, None)
+            else:
+                stored[key] = value
+
+
+def _drop_last(log: list[Event]) -> None:
+    log.pop()
 
 
 def attrs_plain(booking: Booking) -> Booking:

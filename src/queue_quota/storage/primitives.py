@@ -1,13 +1,19 @@
 """The primitives a storage adapter implements; `TransactionalStorage` does the rest.
 
 A new storage is a short file: one class with `transaction` (and `migrate`, `close`,
-`persistent`), whose transactions offer six methods over three kinds of data:
+`persistent`), whose transactions offer ten methods over five kinds of data:
 
 * **counters**: one row per (office, scope, day) with ``used`` places and the ``last``
   number given (scopes: ``"c:<channel>"``, ``"s:<channel>@HH:MM"``, ``"p:<pool>"``);
 * **bookings**: `Booking` records, found by id, idempotency key, citizen refs or day;
 * **meta**: small per-office text values (closures, the release epoch, skip pointers, the
-  secret's fingerprint), read by key prefix.
+  secret's fingerprint, the last event's ``seq``), read by key prefix; an adapter may read
+  them all at once, they are few;
+* **events**: the office's log of `queue_quota.events.Event` (appended by the engine with
+  ``seq`` 1, 2, 3, ... inside write transactions; read by ``seq``);
+* **state**: any number of per-office text values read by key prefix (the notifiers'
+  cursors, leases, retries and dead letters, reminder marks): unlike meta, never read
+  whole.
 
 Every rule (idempotency, limits, numbers, the search, the skip pointer, transitions) is in
 `queue_quota.storage.TransactionalStorage`, written once; see "The capacity model" in the
@@ -25,6 +31,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from ..errors import StorageError
+from ..events import Event
 from ..models import Booking
 
 __all__ = ["CommitInDoubt", "CounterRow", "Primitives", "RetryTransaction", "Transaction"]
@@ -97,6 +104,22 @@ class Transaction(Protocol):
 
     def put_meta(self, items: Mapping[str, str | None]) -> None:
         """Set values (``None`` deletes)."""
+        ...
+
+    def events(self, after: int, limit: int) -> list[Event]:
+        """The office's events with ``seq > after``, by ``seq``, at most ``limit``."""
+        ...
+
+    def put_events(self, events: Sequence[Event]) -> None:
+        """Append events (their ``seq`` is new for the office; ``data`` is JSON-able)."""
+        ...
+
+    def state(self, prefix: str) -> dict[str, str]:
+        """The office's state values whose names start with ``prefix`` (an index seek)."""
+        ...
+
+    def put_state(self, items: Mapping[str, str | None]) -> None:
+        """Set state values (``None`` deletes)."""
         ...
 
 
