@@ -173,6 +173,14 @@ def check_database(db: str, journals: list[Path]) -> dict[str, Any]:
             "FROM qq_booking WHERE office_id = ?",
             (OFFICE_ID,),
         ).fetchall()
+        events = conn.execute(
+            "SELECT seq, kind, booking_id FROM qq_event WHERE office_id = ? ORDER BY seq",
+            (OFFICE_ID,),
+        ).fetchall()
+        last_seq = conn.execute(
+            "SELECT value FROM qq_office_meta WHERE office_id = ? AND name = '~seq'",
+            (OFFICE_ID,),
+        ).fetchone()
         integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
         conn.execute("COMMIT")
     finally:
@@ -213,6 +221,7 @@ def check_database(db: str, journals: list[Path]) -> dict[str, Any]:
             ok = status == "booked"
         if not ok:
             problems.append(f"acknowledged booking {booking_id} is {status}")
+    problems += _event_problems(events, last_seq, stored)
     if integrity != "ok":
         problems.append(f"integrity_check: {integrity}")
     return {
@@ -226,7 +235,30 @@ def check_database(db: str, journals: list[Path]) -> dict[str, Any]:
         ),
         "days": len({d for _, d in held}),
         "households": sum(1 for r in rows if r[5] > 1),
+        "events": len(events),
     }
+
+
+def _event_problems(
+    events: list[tuple[int, str, str]], last_seq: tuple[str] | None, stored: dict[str, Any]
+) -> list[str]:
+    """The log against the rows: seqs 1..N with ``~seq`` at N; each stored booking has
+    exactly one ``booked`` event, and one ``cancelled`` if and only if it is cancelled; no
+    event names a booking that is not stored."""
+    problems: list[str] = []
+    seqs = [seq for seq, _, _ in events]
+    if seqs != list(range(1, len(seqs) + 1)):
+        problems.append(f"event seqs are not 1..{len(seqs)}: {seqs[:10]}...")
+    if int(last_seq[0] if last_seq else 0) != len(seqs):
+        problems.append(f"~seq is {last_seq} but the log holds {len(seqs)} events")
+    kinds = Counter((kind, booking_id) for _, kind, booking_id in events)
+    for booking_id, row in stored.items():
+        cancelled = int(row[5] == "cancelled")
+        booked, gone = kinds[("booked", booking_id)], kinds[("cancelled", booking_id)]
+        if booked != 1 or gone != cancelled:
+            problems.append(f"booking {booking_id} ({row[5]}): {booked} booked, {gone} cancelled")
+    problems += [f"event {k} without its booking" for k in kinds if k[1] not in stored]
+    return problems
 
 
 if __name__ == "__main__":

@@ -200,7 +200,12 @@ def _memory_snapshot(storage: Any) -> dict[str, Any]:
             for name in state.meta
             if name.startswith("closure:")
         ]
-    return _snap(days, bookings, closures, None)
+        events = [
+            (o, e.seq, e.kind, e.booking_id, e.day and e.day.isoformat(), e.data.get("number"))
+            for o, state in offices.items()
+            for e in state.events
+        ]
+    return _snap(days, bookings, closures, None, events)
 
 
 def _sqlite_snapshot(path: str) -> dict[str, Any]:
@@ -215,11 +220,15 @@ def _sqlite_snapshot(path: str) -> dict[str, Any]:
             "SELECT id, office_id, channel, day, number, status, idempotency_key FROM qq_booking"
         ).fetchall()
         closures = conn.execute("SELECT office_id, day FROM qq_closure").fetchall()
+        events = conn.execute(
+            "SELECT office_id, seq, kind, booking_id, day, json_extract(data, '$.number') "
+            "FROM qq_event ORDER BY office_id, seq"
+        ).fetchall()
         integrity = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
         conn.execute("COMMIT")
     finally:
         conn.close()
-    return _snap(days, bookings, closures, integrity)
+    return _snap(days, bookings, closures, integrity, events)
 
 
 def _postgres_snapshot(conninfo: str, schema: str) -> dict[str, Any]:
@@ -244,8 +253,14 @@ def _postgres_snapshot(conninfo: str, schema: str) -> dict[str, Any]:
         closures = conn.execute(
             sql.SQL("SELECT office_id, day::text FROM {}.qq_closure").format(s)
         ).fetchall()
+        events = conn.execute(
+            sql.SQL(
+                "SELECT office_id, seq, kind, booking_id, day::text, (data->>'number')::int"
+                " FROM {}.qq_event ORDER BY office_id, seq"
+            ).format(s)
+        ).fetchall()
         conn.rollback()
-    return _snap(days, bookings, closures, None)
+    return _snap(days, bookings, closures, None, events)
 
 
 def _snap(
@@ -253,8 +268,10 @@ def _snap(
     bookings: Iterable[Any],
     closures: Iterable[Any],
     integrity: list[str] | None,
+    events: Iterable[Any] = (),
 ) -> dict[str, Any]:
     return {
+        "events": list(events),
         "days": {
             (o, c, d): {"capacity": cap, "booked": n, "last_number": last}
             for o, c, d, cap, n, last in days
@@ -276,6 +293,41 @@ def _snap(
     }
 
 
+#: What each event kind does to a booking replayed from the log.
+_STATUS_AFTER = {"cancelled": "cancelled", "checked_in": "checked_in", "no_show": "no_show"}
+
+
+def event_mismatch(snap: Mapping[str, Any]) -> int:
+    """Count disagreements between the event log and the bookings it describes: seqs not
+    1..N per office; a booking whose log does not start with ``booked`` or whose replay
+    (``moved`` sets day and number, ``cancelled``/``checked_in``/``no_show`` the status)
+    is not the stored row; an event about a booking that is not stored."""
+    bad = 0
+    seqs: dict[str, list[int]] = {}
+    replayed: dict[str, dict[str, Any]] = {}
+    for office, seq, kind, booking_id, day, number in snap["events"]:
+        seqs.setdefault(office, []).append(seq)
+        if booking_id is None:
+            continue
+        state = replayed.get(booking_id)
+        if kind == "booked":
+            if state is not None:
+                bad += 1  # booked twice
+            replayed[booking_id] = {"day": day, "number": number, "status": "booked"}
+        elif state is None:
+            bad += 1  # a change before the booking
+        elif kind == "moved":
+            state.update(day=day, number=number)
+        elif kind in _STATUS_AFTER:
+            state["status"] = _STATUS_AFTER[kind]
+    bad += sum(1 for got in seqs.values() if got != list(range(1, len(got) + 1)))
+    for booking_id, b in snap["bookings"].items():
+        want = replayed.pop(booking_id, None)
+        if want != {"day": b["day"], "number": b["number"], "status": b["status"]}:
+            bad += 1
+    return bad + len(replayed)
+
+
 def check_invariants(snap: Mapping[str, Any], capacity: int | None = None) -> dict[str, int]:
     """Count violations of the storage invariants in a snapshot (all zero when healthy).
 
@@ -286,7 +338,8 @@ def check_invariants(snap: Mapping[str, Any], capacity: int | None = None) -> di
     * ``number_beyond_last``: a number above the day's ``last_number``;
     * ``duplicate_keys``: an idempotency key on two bookings;
     * ``active_on_closed``: an active booking on a day closed at run time;
-    * ``integrity``: 0 when ``PRAGMA integrity_check`` said ``ok`` (SQLite only).
+    * ``integrity``: 0 when ``PRAGMA integrity_check`` said ``ok`` (SQLite only);
+    * ``event_mismatch``: see `event_mismatch` (the log is the changes, no more, no less).
     """
     days = snap["days"]
     bookings = snap["bookings"].values()
@@ -317,6 +370,7 @@ def check_invariants(snap: Mapping[str, Any], capacity: int | None = None) -> di
         if b["status"] in ACTIVE and (b["office_id"], b["day"]) in snap["closures"]
     )
     found = {
+        "event_mismatch": event_mismatch(snap),
         "counter_mismatch": mismatch,
         "overbooked": over,
         "repeated_numbers": sum(n - 1 for n in numbers.values() if n > 1),

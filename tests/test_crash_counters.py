@@ -129,6 +129,7 @@ def test_sigkill_during_multi_counter_takes_keeps_counters_equal_to_rows(tmp_pat
     assert last["acked"]
     assert last["cancels"]
     assert last["households"]
+    assert last["events"] >= last["acked"] + last["cancels"]
     assert last["pool_full_days"], "the pool never filled: the test did not contend for it"
 
 
@@ -159,3 +160,26 @@ def test_the_direct_check_finds_counters_off_their_rows_and_lost_bookings(tmp_pa
     assert "('s:online@08:00', '2020-06-04') over capacity: 4" in problems
     assert "is stored as None" in problems
     assert "given 2 times" in problems
+
+
+def test_the_direct_check_finds_a_change_without_its_event(tmp_path: Path) -> None:
+    """An event deleted behind the library's back (a change whose event was lost), and an
+    event about no booking, are both reported."""
+    import sqlite3
+
+    db = tmp_path / "events.sqlite3"
+    sched = cw.qq.Scheduler(
+        cw.make_office(), cw.SQLiteStorage(db), secret=cw.SECRET, clock=lambda: cw.NOW
+    )
+    booked = [sched.book("online", f"332801123456000{i}") for i in range(2)]
+    sched.cancel(booked[0].id)
+    sched.storage.close()
+    assert cw.check_database(str(db), [])["problems"] == []
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM qq_event WHERE kind = 'cancelled'")
+    problems = cw.check_database(str(db), [])["problems"]
+    assert any("1 booked, 0 cancelled" in p for p in problems), problems
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE qq_event SET booking_id = 'NOSUCHBOOKING00' WHERE seq = 2")
+    problems = cw.check_database(str(db), [])["problems"]
+    assert any("without its booking" in p for p in problems), problems

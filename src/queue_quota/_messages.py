@@ -180,6 +180,17 @@ _ID: Final[dict[str, str]] = {
     "configuration_error.past_day": (
         "Hari yang sudah lewat tidak dapat ditutup ({day}; hari ini {today})."
     ),
+    "configuration_error.no_events": (
+        "Penyimpanan {storage} tidak mencatat peristiwa; gunakan penyimpanan yang dibangun di "
+        "atas TransactionalStorage."
+    ),
+    "configuration_error.event_cursor": "Posisi peristiwa harus bilangan bulat 0 atau lebih.",
+    "configuration_error.event_limit": (
+        "Jumlah peristiwa yang dibaca harus 1 sampai {max_events}."
+    ),
+    "configuration_error.past_reopen": (
+        "Hari yang sudah lewat tidak dapat dibuka kembali ({day}; hari ini {today})."
+    ),
     "configuration_error.day_not_ended": (
         "{day} belum berakhir: ketidakhadiran belum dapat dicatat (hari ini {today})."
     ),
@@ -358,6 +369,12 @@ _EN: Final[dict[str, str]] = {
     "configuration_error.not_a_date": "A date is needed here.",
     "configuration_error.month": "The month must be 1 to 12, not {month}.",
     "configuration_error.past_day": "A past day cannot be closed ({day}; today is {today}).",
+    "configuration_error.no_events": (
+        "The storage {storage} writes no events; use a storage built on TransactionalStorage."
+    ),
+    "configuration_error.event_cursor": "The event cursor must be a whole number, 0 or more.",
+    "configuration_error.event_limit": "The number of events read must be 1 to {max_events}.",
+    "configuration_error.past_reopen": ("A past day cannot be reopened ({day}; today is {today})."),
     "configuration_error.day_not_ended": (
         "{day} has not ended: its no-shows cannot be marked yet (today is {today})."
     ),

@@ -18,6 +18,7 @@ from ._candidates import CandidateCache, needs_counters, sessions_of
 from ._candidates import build as build_candidates
 from ._idempotency import citizen_refs, request_fingerprints, same_request
 from ._inputs import Ask, check_day, check_places, check_time, quiet_not_found
+from ._lifecycle_api import Lifecycle
 from ._refusals import explain
 from .calendar import WorkingCalendar
 from .errors import (
@@ -45,7 +46,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Scheduler:
+class Scheduler(Lifecycle):
     """Books, moves and cancels places for one `Office` on one `Storage`.
 
     Args:
@@ -104,6 +105,7 @@ class Scheduler:
         self._policies = {p.channel: p for p in office.policies}
         self._candidates = CandidateCache(office)
         self._room = Room(office, storage)
+        self._events = bool(getattr(storage, "supports_events", False))
         if needs_counters(office) and not getattr(storage, "supports_counters", False):
             raise ConfigurationError(
                 f"{type(storage).__name__} does not support sessions, pools, takes_unused or "
@@ -334,6 +336,7 @@ class Scheduler:
                 current.id,
                 [c for c in candidates if c.day != current.day],
                 prefix=policy.prefix,
+                **self._when(at),
             )
         except RefusalError as exc:
             raise self._explain(policy, request, exc) from None
@@ -350,10 +353,11 @@ class Scheduler:
             BookingNotFound: Unknown id.
             InvalidTransition: Not ``BOOKED`` (already cancelled, checked in, ...) or past.
         """
-        today = self.today(now=now)
+        at = self._now(now)
+        today = self._calendar.local_date(at)
         with quiet_not_found():
             return self._storage.cancel(
-                self._office.id, self._resolve(booking_id), not_before=today
+                self._office.id, self._resolve(booking_id), not_before=today, **self._when(at)
             )
 
     def check_in(self, ticket_or_booking_id: str, *, now: datetime | None = None) -> Booking:
@@ -365,10 +369,13 @@ class Scheduler:
             InvalidTicket: A forged or malformed ticket.
             InvalidTransition: Not the booking's day, or not ``BOOKED`` (a second check-in).
         """
-        today = self.today(now=now)
+        at = self._now(now)
+        today = self._calendar.local_date(at)
         booking_id = self._resolve(ticket_or_booking_id)
         with quiet_not_found():
-            return self._storage.check_in(self._office.id, booking_id, today=today)
+            return self._storage.check_in(
+                self._office.id, booking_id, today=today, **self._when(at)
+            )
 
     def verify_ticket(self, ticket: str) -> Booking:
         """The booking a ticket stands for.
@@ -459,7 +466,8 @@ class Scheduler:
                 later).
         """
         check_day("day", day)
-        today = self.today(now=now)
+        at = self._now(now)
+        today = self._calendar.local_date(at)
         if day >= today:
             raise ConfigurationError(
                 f"the day has not ended: cannot mark no-shows of {day} (today is {today})",
@@ -467,7 +475,7 @@ class Scheduler:
                 day=day,
                 today=today,
             )
-        marked = self._storage.mark_no_shows(self._office.id, day)
+        marked = self._storage.mark_no_shows(self._office.id, day, **self._when(at))
         return sorted(marked, key=lambda b: (self._order.get(b.channel, 1 << 30), b.number))
 
     def availability(
@@ -533,6 +541,10 @@ class Scheduler:
         return self._room.first_with_room(policy, calendar, start, last)
 
     # -- internals -------------------------------------------------------------------------
+
+    def _when(self, at: datetime) -> dict[str, datetime]:
+        """``now=`` for a storage that writes events (a 0.1 `Storage` takes none)."""
+        return {"now": at.astimezone(UTC)} if self._events else {}
 
     def _now(self, now: datetime | None) -> datetime:
         at = self._clock() if now is None else now

@@ -29,6 +29,7 @@ from ._builders import (
     reservation,
     slots,
 )
+from ._events_contract import EventsContract
 
 __all__ = ["StorageContract", "StorageFactory"]
 
@@ -88,7 +89,7 @@ def _multi(
     )
 
 
-class StorageContract:
+class StorageContract(EventsContract):
     """The storage contract: inherit it and provide a ``storage_factory`` fixture.
 
     ``storage_factory`` returns a callable that makes a `Storage` handle; calling it twice
