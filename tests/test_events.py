@@ -55,7 +55,8 @@ def test_a_citizens_day_and_every_change_is_in_the_log(sched: qq.Scheduler) -> N
     ]
     assert [x.id for x in shut] == [a.id]
     assert {e.kind for e in log} <= set(EVENT_KINDS)
-    assert log[2].data["previous_label"] == a.label and log[2].day == moved.day
+    assert log[2].data["previous_label"] == a.label
+    assert log[2].day == moved.day
     assert log[4].at == NOW  # the request's time, in UTC
     assert all(e.at.utcoffset() is not None for e in log)
 
@@ -67,7 +68,8 @@ def test_events_carry_no_personal_data(sched: qq.Scheduler) -> None:
     sched.cancel(b.id, now=NOW)
     text = repr(sched.events())
     for secret_thing in (NIK, b.ticket, b.citizen_ref, sched.citizen_ref(NIK)):
-        assert secret_thing is not None and secret_thing not in text
+        assert secret_thing is not None
+        assert secret_thing not in text
 
 
 def test_events_page_by_cursor_and_refuse_bad_arguments(sched: qq.Scheduler) -> None:
