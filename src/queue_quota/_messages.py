@@ -185,6 +185,9 @@ _ID: Final[dict[str, str]] = {
         "atas TransactionalStorage."
     ),
     "configuration_error.event_cursor": "Posisi peristiwa harus bilangan bulat 0 atau lebih.",
+    "configuration_error.consumer": (
+        "Nama penerima notifikasi harus 1 sampai 64 karakter tanpa titik dua."
+    ),
     "configuration_error.event_limit": (
         "Jumlah peristiwa yang dibaca harus 1 sampai {max_events}."
     ),
@@ -283,6 +286,17 @@ _ID: Final[dict[str, str]] = {
     "channel.online": "pendaftaran online",
     "channel.walk_in": "walk-in",
     # -- the ticket ---------------------------------------------------------------------
+    "notify.booked": "Nomor antrean {label} Anda: {day}{window}",
+    "notify.moved": (
+        "Jadwal Anda dipindah: nomor antrean {label}, {day}{window} (sebelumnya "
+        "{previous_label}, {previous_day})"
+    ),
+    "notify.cancelled": "Pendaftaran dengan nomor antrean {label} untuk {day} dibatalkan",
+    "notify.checked_in": "Nomor antrean {label} telah hadir: {day}",
+    "notify.no_show": "Nomor antrean {label} tidak hadir pada {day}",
+    "notify.reminder": "Pengingat, nomor antrean {label} Anda: {day}{window}",
+    "notify.day_closed": "Layanan tutup pada {day}: {reason}",
+    "notify.day_reopened": "Layanan dibuka kembali pada {day}",
     "ticket.label": "Nomor antrean",
     "ticket.channel": "Layanan",
     "ticket.day": "Hari layanan",
@@ -373,6 +387,7 @@ _EN: Final[dict[str, str]] = {
         "The storage {storage} writes no events; use a storage built on TransactionalStorage."
     ),
     "configuration_error.event_cursor": "The event cursor must be a whole number, 0 or more.",
+    "configuration_error.consumer": "A consumer name has 1 to 64 characters and no colon.",
     "configuration_error.event_limit": "The number of events read must be 1 to {max_events}.",
     "configuration_error.past_reopen": ("A past day cannot be reopened ({day}; today is {today})."),
     "configuration_error.day_not_ended": (
@@ -426,6 +441,17 @@ _EN: Final[dict[str, str]] = {
     "reason.no capacity": "no places",
     "channel.online": "online registration",
     "channel.walk_in": "walk-in",
+    "notify.booked": "Your queue number {label}: {day}{window}",
+    "notify.moved": (
+        "Your booking was moved: queue number {label}, {day}{window} (was {previous_label}, "
+        "{previous_day})"
+    ),
+    "notify.cancelled": "The booking with queue number {label} for {day} is cancelled",
+    "notify.checked_in": "Queue number {label} has arrived: {day}",
+    "notify.no_show": "Queue number {label} did not come on {day}",
+    "notify.reminder": "Reminder, your queue number {label}: {day}{window}",
+    "notify.day_closed": "The office is closed on {day}: {reason}",
+    "notify.day_reopened": "The office is open again on {day}",
     "ticket.label": "Queue number",
     "ticket.channel": "Service",
     "ticket.window": "Arrive between",
