@@ -6,11 +6,13 @@
 
 Commands: ``demo``, ``calendar``, ``availability``, ``manifest`` (they only look);
 ``book``, ``walk-in``, ``bookings``; ``cancel``, ``check-in``, ``reschedule``;
-``close-day``, ``mark-no-shows``. ``queue-quota COMMAND --help`` explains each; the global
+``close-day``, ``mark-no-shows``, ``reopen-day``; ``events``, ``notify`` (the event log).
+``queue-quota COMMAND --help`` explains each; the global
 options may come before or after the command. docs/reference/cli.md is the full reference.
 
 The package: `_parser` (argument types, global options, assembling the parser), one module
-per group of commands (`_cmd_views`, `_cmd_booking`, `_cmd_desk`, `_cmd_days`), `_format`
+per group of commands (`_cmd_views`, `_cmd_booking`, `_cmd_desk`, `_cmd_days`,
+`_cmd_events`), `_format`
 (tables, tickets, records), `_context` (office, database, secret, scheduler, the citizen's
 ID), `_keys` (the key file), `_text` (the command line's phrases in both languages) and
 `_main` (running a command, exit statuses).

@@ -32,6 +32,18 @@ _ID: Final[dict[str, str]] = {
     "cancelled": "Pendaftaran {label} untuk {day} dibatalkan.",
     "checked_in": "Check-in berhasil: {label}, {day}.",
     "moved": "Nomor lama {old_label}, {old_day} -> nomor baru {new_label}, {new_day}.",
+    "events.none": "Tidak ada peristiwa baru.",
+    "reopened": "Kantor dibuka kembali pada {day}.",
+    "reopened.not_closed": "{day} tidak sedang ditutup; tidak ada yang berubah.",
+    "notified": "{count} notifikasi ditangani.",
+    "col.seq": "No",
+    "col.at": "Waktu",
+    "col.kind": "Jenis",
+    "col.message": "Pesan",
+    "err.webhook_secret": (
+        "Setel {env} ke kunci rahasia webhook (minimal 16 bita); kunci itu tidak pernah "
+        "ditulis di baris perintah."
+    ),
     "closed": "Kantor ditutup pada {day} ({reason}).",
     "closed.none": "Tidak ada pendaftaran yang perlu dipindahkan.",
     "closed.moved.one": "1 pendaftaran dipindahkan. Beri tahu pemegang tiket berikut:",
@@ -128,6 +140,18 @@ _EN: Final[dict[str, str]] = {
     "cancelled": "Booking {label} for {day} is cancelled.",
     "checked_in": "Checked in: {label}, {day}.",
     "moved": "Old number {old_label}, {old_day} -> new number {new_label}, {new_day}.",
+    "events.none": "No new events.",
+    "reopened": "The office is open again on {day}.",
+    "reopened.not_closed": "{day} is not closed; nothing changed.",
+    "notified": "{count} notifications handled.",
+    "col.seq": "Seq",
+    "col.at": "At",
+    "col.kind": "Kind",
+    "col.message": "Message",
+    "err.webhook_secret": (
+        "Set {env} to the webhook's secret (at least 16 bytes); it is never written on the "
+        "command line."
+    ),
     "closed": "The office is closed on {day} ({reason}).",
     "closed.none": "No booking had to be moved.",
     "closed.moved.one": "1 booking moved. Notify this ticket holder:",
