@@ -20,6 +20,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from ._demo_capacity import run_capacity_demo
+from ._demo_events import run_events_demo
 from .calendar import WorkingCalendar
 from .errors import AlreadyBooked, IdempotencyConflict, OutsideServiceHours, QuotaExhausted
 from .models import Booking
@@ -192,6 +193,8 @@ def run_demo(db_path: Path, out: TextIO | None = None, *, seed: int = 2020) -> i
             + (f", or register online for {online:%A %d %B %Y}" if online else "")
             + ".\n"
         )
+    if later:
+        run_events_demo(sched, later[0].day, _at(last_day, 15 * 60), write)
     run_capacity_demo(storage, DEMO_SECRET, write)
     storage.close()
     return 0
