@@ -382,7 +382,7 @@ def _literal_words(lang: str) -> set[str]:
 
 INDONESIAN = frozenset(_literal_words("id"))
 #: Names of formats, the same in every language.
-NAMES = frozenset({"toml", "utf"})
+NAMES = frozenset({"toml", "utf", "transactionalstorage"})  # code names, as typed
 ENGLISH = frozenset(_literal_words("en") | COMMON_ENGLISH | NAMES)
 ENGLISH_ONLY = ENGLISH - INDONESIAN
 INDONESIAN_ONLY = INDONESIAN - ENGLISH
