@@ -70,11 +70,14 @@ class Notifier:
         remind_at: Local time on the working day before a booking's day from which a
             ``reminder`` event is written (once per booking and day) and delivered.
         max_attempts: Failures after which an event goes to the dead-letter list.
-        base_delay, max_delay: Backoff, in seconds: ``base_delay * 2**(attempt-1)``, at most
+        base_delay: Backoff, in seconds: ``base_delay * 2**(attempt-1)``, at most
             ``max_delay``, times a random factor in [0.5, 1] (jitter).
+        max_delay: The longest pause between two attempts, in seconds.
         lease_seconds: How long a silent notifier keeps the consumer before another may
             take over (renewed with every delivery recorded).
+        batch: How many events after the cursor one `run_once` looks at.
         clock: The current aware datetime (default: the system clock, UTC).
+        seed: Seeds the jitter (tests).
     """
 
     def __init__(
