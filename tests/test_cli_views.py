@@ -31,6 +31,9 @@ COMMANDS = (
     "reschedule",
     "close-day",
     "mark-no-shows",
+    "events",
+    "reopen-day",
+    "notify",
 )
 
 

@@ -40,6 +40,8 @@ class Receiver:
         self.release = threading.Event()
 
     def handle(self, headers: Any, body: bytes) -> int:
+        if len(body) != int(headers["Content-Length"]):
+            return 400  # the sender was killed half-way through its request
         try:
             verify_signature(
                 nw.WEBHOOK_SECRET,
@@ -73,7 +75,10 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
+            try:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+            except OSError:
+                return  # the sender was killed half-way through its request
             status = rec.handle(self.headers, body)
             try:
                 self.send_response(status)

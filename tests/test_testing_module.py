@@ -238,9 +238,11 @@ class PoolFalseFullStorage(MemoryStorage):
 class SessionForgettingStorage(MemoryStorage):
     """A cancel that gives the places back to the day and the pool but not the session."""
 
-    def cancel(self, office_id: str, booking_id: str, *, not_before: date) -> Booking:
+    def cancel(
+        self, office_id: str, booking_id: str, *, not_before: date, now: datetime | None = None
+    ) -> Booking:
         """Cancel, then take the session's places again."""
-        cancelled = super().cancel(office_id, booking_id, not_before=not_before)
+        cancelled = super().cancel(office_id, booking_id, not_before=not_before, now=now)
         sessions = [s for s in cancelled.charges if s.startswith("s:")]
         end = cancelled.day + timedelta(days=1)
         with self.primitives.transaction(office_id, write=True) as tx:
@@ -276,9 +278,11 @@ class OverbookingStorage(MemoryStorage):
 class NumberReusingStorage(MemoryStorage):
     """Gives a cancelled booking's number to the next booking of the day."""
 
-    def cancel(self, office_id: str, booking_id: str, *, not_before: date) -> Booking:
+    def cancel(
+        self, office_id: str, booking_id: str, *, not_before: date, now: datetime | None = None
+    ) -> Booking:
         """Cancel, then hand the number back."""
-        cancelled = super().cancel(office_id, booking_id, not_before=not_before)
+        cancelled = super().cancel(office_id, booking_id, not_before=not_before, now=now)
         key = (f"c:{cancelled.channel}", cancelled.day)
         with self.primitives.transaction(office_id, write=True) as tx:
             row = tx.counters([key[0]], key[1], key[1] + timedelta(days=1))[key]

@@ -83,8 +83,7 @@ class EventsContract:
         assert _kinds(s) == [("booked", b.id)]
 
     def test_every_change_writes_its_event(self, events_storage: Any) -> None:
-        """Cancel, check-in, move, no-show: one event each, in order, with the booking's
-        state after the change; a failed transition writes none."""
+        """Cancel, check-in, move, no-show: one event each, in order; a failure: none."""
         s = events_storage
         a, b, c, d = (s.reserve(reservation(slots(day(0), day(1), capacity=2))) for _ in range(4))
         cancelled = s.cancel(OFFICE, a.id, not_before=day(0), now=AT)
@@ -122,8 +121,7 @@ class EventsContract:
         assert log[7].data == _data(absent[0])
 
     def test_close_day_writes_the_closure_then_each_move(self, events_storage: Any) -> None:
-        """``day_closed`` (reason, how many moved), then one ``moved`` per booking in the
-        order moved; closing again writes nothing; a close that fails writes nothing."""
+        """``day_closed``, then a ``moved`` per booking; a repeat or a failure: nothing."""
         s = events_storage
         on_day = [s.reserve(reservation(slots(day(1), capacity=3))) for _ in range(3)]
         with pytest.raises(QuotaExhausted):
@@ -203,8 +201,7 @@ class EventsContract:
     def test_threads_write_one_gapless_log(
         self, events_storage: Any, reopen: Callable[[], Storage]
     ) -> None:
-        """Eight threads on two handles book and cancel at once: seqs 1..N, one event per
-        acknowledged change, none for the refused."""
+        """Eight threads on two handles: seqs 1..N, one event per acknowledged change."""
         handles = [events_storage, reopen()]
         acked: list[tuple[str, str]] = []
         lock = threading.Lock()
