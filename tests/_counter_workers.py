@@ -21,6 +21,7 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import queue_quota as qq
+from _workers import event_problems
 from queue_quota.policies import OnlineQuota
 from queue_quota.storage import SQLiteStorage
 
@@ -174,7 +175,8 @@ def check_database(db: str, journals: list[Path]) -> dict[str, Any]:
             (OFFICE_ID,),
         ).fetchall()
         events = conn.execute(
-            "SELECT seq, kind, booking_id FROM qq_event WHERE office_id = ? ORDER BY seq",
+            "SELECT office_id, seq, kind, booking_id, day, json_extract(data, '$.number') "
+            "FROM qq_event WHERE office_id = ? ORDER BY seq",
             (OFFICE_ID,),
         ).fetchall()
         last_seq = conn.execute(
@@ -240,24 +242,13 @@ def check_database(db: str, journals: list[Path]) -> dict[str, Any]:
 
 
 def _event_problems(
-    events: list[tuple[int, str, str]], last_seq: tuple[str] | None, stored: dict[str, Any]
+    events: list[tuple[Any, ...]], last_seq: tuple[str] | None, stored: dict[str, Any]
 ) -> list[str]:
-    """The log against the rows: seqs 1..N with ``~seq`` at N; each stored booking has
-    exactly one ``booked`` event, and one ``cancelled`` if and only if it is cancelled; no
-    event names a booking that is not stored."""
-    problems: list[str] = []
-    seqs = [seq for seq, _, _ in events]
-    if seqs != list(range(1, len(seqs) + 1)):
-        problems.append(f"event seqs are not 1..{len(seqs)}: {seqs[:10]}...")
-    if int(last_seq[0] if last_seq else 0) != len(seqs):
-        problems.append(f"~seq is {last_seq} but the log holds {len(seqs)} events")
-    kinds = Counter((kind, booking_id) for _, kind, booking_id in events)
-    for booking_id, row in stored.items():
-        cancelled = int(row[5] == "cancelled")
-        booked, gone = kinds[("booked", booking_id)], kinds[("cancelled", booking_id)]
-        if booked != 1 or gone != cancelled:
-            problems.append(f"booking {booking_id} ({row[5]}): {booked} booked, {gone} cancelled")
-    problems += [f"event {k} without its booking" for k in kinds if k[1] not in stored]
+    """The log against the rows (`_workers.event_problems`), and ``~seq`` at its end."""
+    bookings = {i: {"day": row[1], "number": row[2], "status": row[5]} for i, row in stored.items()}
+    problems = event_problems({"events": events, "bookings": bookings})
+    if int(last_seq[0] if last_seq else 0) != len(events):
+        problems.append(f"~seq is {last_seq} but the log holds {len(events)} events")
     return problems
 
 

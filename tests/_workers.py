@@ -297,12 +297,12 @@ def _snap(
 _STATUS_AFTER = {"cancelled": "cancelled", "checked_in": "checked_in", "no_show": "no_show"}
 
 
-def event_mismatch(snap: Mapping[str, Any]) -> int:
-    """Count disagreements between the event log and the bookings it describes: seqs not
-    1..N per office; a booking whose log does not start with ``booked`` or whose replay
-    (``moved`` sets day and number, ``cancelled``/``checked_in``/``no_show`` the status)
-    is not the stored row; an event about a booking that is not stored."""
-    bad = 0
+def event_problems(snap: Mapping[str, Any]) -> list[str]:
+    """What the event log gets wrong about the bookings it describes: seqs not 1..N per
+    office; a booking whose log does not start with ``booked`` or whose replay (``moved``
+    sets day and number, ``cancelled``/``checked_in``/``no_show`` the status) is not the
+    stored row; an event about a booking that is not stored."""
+    problems: list[str] = []
     seqs: dict[str, list[int]] = {}
     replayed: dict[str, dict[str, Any]] = {}
     for office, seq, kind, booking_id, day, number in snap["events"]:
@@ -312,20 +312,29 @@ def event_mismatch(snap: Mapping[str, Any]) -> int:
         state = replayed.get(booking_id)
         if kind == "booked":
             if state is not None:
-                bad += 1  # booked twice
+                problems.append(f"booking {booking_id} booked twice (seq {seq})")
             replayed[booking_id] = {"day": day, "number": number, "status": "booked"}
         elif state is None:
-            bad += 1  # a change before the booking
+            problems.append(f"event {seq} {kind} {booking_id} before its booking")
         elif kind == "moved":
             state.update(day=day, number=number)
         elif kind in _STATUS_AFTER:
             state["status"] = _STATUS_AFTER[kind]
-    bad += sum(1 for got in seqs.values() if got != list(range(1, len(got) + 1)))
+    for office, got in seqs.items():
+        if got != list(range(1, len(got) + 1)):
+            problems.append(f"event seqs of {office} are not 1..{len(got)}: {got[:10]}...")
     for booking_id, b in snap["bookings"].items():
         want = replayed.pop(booking_id, None)
-        if want != {"day": b["day"], "number": b["number"], "status": b["status"]}:
-            bad += 1
-    return bad + len(replayed)
+        row = {"day": b["day"], "number": b["number"], "status": b["status"]}
+        if want != row:
+            problems.append(f"booking {booking_id} is {row}; its events replay to {want}")
+    problems += [f"event about {bid} without its booking" for bid in replayed]
+    return problems
+
+
+def event_mismatch(snap: Mapping[str, Any]) -> int:
+    """How many `event_problems` a snapshot has (0 when the log is the changes)."""
+    return len(event_problems(snap))
 
 
 def check_invariants(snap: Mapping[str, Any], capacity: int | None = None) -> dict[str, int]:

@@ -10,19 +10,17 @@ from typing import TYPE_CHECKING, Any
 from ._inputs import check_day
 from .errors import ConfigurationError
 from .events import Event
+from .storage._lifecycle import MAX_EVENTS
 
 if TYPE_CHECKING:
     from .calendar import WorkingCalendar
     from .office import Office
     from .storage.base import Storage
 
-__all__ = ["Lifecycle"]
-
-#: The most events one `Scheduler.events` call returns.
-MAX_EVENTS = 1000
+__all__ = ["SchedulerLifecycle"]
 
 
-class Lifecycle:
+class SchedulerLifecycle:
     """Mixed into `Scheduler`."""
 
     _office: Office

@@ -18,7 +18,7 @@ from ._candidates import CandidateCache, needs_counters, sessions_of
 from ._candidates import build as build_candidates
 from ._idempotency import citizen_refs, request_fingerprints, same_request
 from ._inputs import Ask, check_day, check_places, check_time, quiet_not_found
-from ._lifecycle_api import Lifecycle
+from ._lifecycle_api import SchedulerLifecycle
 from ._refusals import explain
 from .calendar import WorkingCalendar
 from .errors import (
@@ -46,7 +46,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Scheduler(Lifecycle):
+class Scheduler(SchedulerLifecycle):
     """Books, moves and cancels places for one `Office` on one `Storage`.
 
     Args:

@@ -124,11 +124,11 @@ def _events(ctx: Context, args: argparse.Namespace) -> int:
         ctx.text("col.kind"),
         ctx.text("col.message"),
     ]
-    tz = sched.office.calendar
+    calendar = sched.office.calendar
     rows = [
         (
             str(e.seq),
-            tz.local_time(e.at).strftime("%Y-%m-%d %H:%M"),
+            calendar.local_time(e.at).strftime("%Y-%m-%d %H:%M"),
             e.kind,
             notification_text(e, sched.office)[ctx.lang],
         )

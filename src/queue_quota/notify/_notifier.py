@@ -321,7 +321,6 @@ class Notifier:
         local = calendar.local_time(at)
         if local.time() < self._remind_at:
             return
-        closures = self._sched.closures()
-        effective = calendar.with_closures(closures) if closures else calendar
+        effective = self._sched._effective_calendar()  # run-time closures included
         day = effective.next_working_day(local.date() + timedelta(days=1))
         self._storage.remind(self._office, day, now=at)

@@ -9,7 +9,7 @@ interleaved with another writer's (see "The capacity model").
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import attrs
 
@@ -23,6 +23,7 @@ from ..errors import (
 from ..models import Booking, BookingStatus, Candidate, Reservation, Slot, make_label
 from ._lifecycle import Lifecycle
 from ._log import Change, about, emit, moved
+from ._log import event_time as _at
 from ._retry import ATTEMPTS, retrying
 from ._search import (
     CLOSURE,
@@ -44,10 +45,6 @@ _ONE = timedelta(days=1)
 def _closed(tx: Transaction) -> tuple[set[date], dict[str, str]]:
     closures = tx.meta(CLOSURE)
     return {date.fromisoformat(k[len(CLOSURE) :]) for k in closures}, tx.meta("~")
-
-
-def _at(now: datetime | None) -> datetime:
-    return datetime.now(UTC) if now is None else now.astimezone(UTC)
 
 
 def _not_booked(b: Booking, verb: str) -> InvalidTransition:

@@ -5,17 +5,18 @@ transaction (the notifier keeps its cursor so). Rules written once, as in ``_eng
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 from ..events import Event
 from ..models import BookingStatus
 from ._log import about, emit
-from ._retry import ATTEMPTS, retrying
+from ._log import event_time as _at
+from ._retry import retrying
 from ._search import CLOSURE, bump_epoch
-from .primitives import Primitives, RetryTransaction, Transaction
+from .primitives import Primitives, Transaction
 
-__all__ = ["REMINDED", "Lifecycle"]
+__all__ = ["MAX_EVENTS", "REMINDED", "Lifecycle"]
 
 T = TypeVar("T")
 
@@ -23,10 +24,6 @@ T = TypeVar("T")
 REMINDED = "remind:"
 #: At most this many events are read at once.
 MAX_EVENTS = 1000
-
-
-def _at(now: datetime | None) -> datetime:
-    return datetime.now(UTC) if now is None else now.astimezone(UTC)
 
 
 class Lifecycle:
@@ -76,14 +73,9 @@ class Lifecycle:
             tx.put_state({prefix + b.id: str(e.seq) for b, e in zip(fresh, events, strict=True)})
             return events
 
+    @retrying
     def run(self, office_id: str, work: Callable[[Transaction], T], *, write: bool) -> T:
         """``work(tx)`` in one transaction of the office, run again (whole) when the adapter
         asks to. ``work`` must do nothing but read and write through ``tx``."""
-        for attempt in range(ATTEMPTS):
-            try:
-                with self._p.transaction(office_id, write=write) as tx:
-                    return work(tx)
-            except RetryTransaction:
-                if attempt == ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        with self._p.transaction(office_id, write=write) as tx:
+            return work(tx)

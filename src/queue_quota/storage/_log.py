@@ -5,20 +5,25 @@ under the office's write lock, so seqs commit in order and a rollback leaves no 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ..events import Event, booking_data
 from ..models import Booking
 from .primitives import Transaction
 
-__all__ = ["SEQ", "Change", "about", "emit", "moved"]
+__all__ = ["SEQ", "Change", "about", "emit", "event_time", "moved"]
 
 #: Meta name of the office's last ``seq``.
 SEQ = "~seq"
 
 #: An event before it has a ``seq``: kind, booking id, day, data.
 Change = tuple[str, str | None, date | None, Mapping[str, Any]]
+
+
+def event_time(now: datetime | None) -> datetime:
+    """An event's ``at``: ``now`` in UTC (the system clock when the caller gave none)."""
+    return datetime.now(UTC) if now is None else now.astimezone(UTC)
 
 
 def about(kind: str, booking: Booking, **extra: Any) -> Change:
