@@ -424,3 +424,32 @@ def test_reserve_is_bounded_under_endless_cancellations(
         }
     finally:
         other.close()
+
+
+def test_writes_sent_with_the_commit_fail_the_whole_transaction(
+    pg_storage: PostgresStorage,
+) -> None:
+    """Result-less writes travel with the next statement or the COMMIT (one round trip):
+    one that the server refuses (a counter below 0) still fails its transaction, nothing
+    of it is kept, and the connection serves the next transaction."""
+    from queue_quota.errors import StorageError
+    from queue_quota.storage.primitives import CounterRow
+
+    prims = pg_storage.primitives
+    booked = pg_storage.reserve(reservation([Slot(FRI, 5)], per_citizen=None))
+
+    def refused_write(flush_with_a_read: bool) -> None:
+        with prims.transaction(OFFICE, write=True) as tx:
+            tx.counters(["c:online"], FRI, MON)
+            tx.put_meta({"~probe": "kept?"})
+            tx.put_counters({("c:online", FRI): CounterRow(used=-1, last=9)})
+            if flush_with_a_read:
+                tx.counters(["c:online"], FRI, MON)
+
+    for flush_with_a_read in (False, True):
+        with pytest.raises(StorageError):
+            refused_write(flush_with_a_read)
+        with prims.transaction(OFFICE, write=False) as tx:
+            assert tx.counters(["c:online"], FRI, MON) == {("c:online", FRI): CounterRow(1, 1)}
+            assert "~probe" not in tx.meta("~")
+    assert pg_storage.get(OFFICE, booked.id) == booked

@@ -98,7 +98,7 @@ class _Scope:
         try:
             if kind is None:
                 try:
-                    conn.commit()
+                    self._tx.commit()
                     p.succeeded()
                     return
                 except psycopg.Error as error:
@@ -108,6 +108,7 @@ class _Scope:
                     if _lost(conn, error):
                         p.failed(self._pool)
                         raise CommitInDoubt("the connection was lost while committing") from error
+                    self._rollback()  # a write sent with the COMMIT failed: nothing was kept
                     exc = error
             else:
                 self._rollback()

@@ -49,7 +49,17 @@ class PgTransaction:
     maps them. ``statements`` counts what was sent (for measurements).
     """
 
-    __slots__ = ("_conn", "_lock", "_meta", "_office", "_prep", "_q", "begun", "statements")
+    __slots__ = (
+        "_conn",
+        "_lock",
+        "_meta",
+        "_office",
+        "_pending",
+        "_prep",
+        "_q",
+        "begun",
+        "statements",
+    )
 
     def __init__(
         self,
@@ -66,6 +76,8 @@ class PgTransaction:
         self._prep = prepare
         self._lock = (_BEGIN[(conn.autocommit, write)], lock)
         self._meta: dict[str, str] | None = None
+        # Writes whose answer nothing reads, sent with the next statement or the COMMIT.
+        self._pending: list[tuple[bytes, Sequence[Any]]] = []
         self.begun = False
         self.statements = 0
 
@@ -74,7 +86,15 @@ class PgTransaction:
         query = self._q[name]
         if self.begun:
             self.statements += 1
-            return conn.execute(query, params, prepare=self._prep)
+            if not self._pending:
+                return conn.execute(query, params, prepare=self._prep)
+            # The writes held back go first, in order, in the same round trip.
+            pending, self._pending = self._pending, []
+            with conn.pipeline():
+                for held, values in pending:
+                    conn.execute(held, values, prepare=self._prep)
+                cur = conn.execute(query, params, prepare=self._prep)
+            return cur
         # The first statement travels with BEGIN (and the office's lock): one round trip.
         begin, lock = self._lock
         self.begun = True
@@ -85,6 +105,27 @@ class PgTransaction:
             cur = conn.execute(query, params, prepare=self._prep)
         self.statements += 3 if lock is not None else 2
         return cur
+
+    def _later(self, name: str, params: Sequence[Any]) -> None:
+        """A write whose answer nothing reads: sent with the next statement or the COMMIT
+        (an error in it fails that statement or the commit, and the whole transaction)."""
+        if not self.begun:
+            self._exec(name, params)
+            return
+        self.statements += 1
+        self._pending.append((self._q[name], params))
+
+    def commit(self) -> None:
+        """COMMIT, with the writes still held back in the same round trip."""
+        conn = self._conn
+        if not self._pending:
+            conn.commit()
+            return
+        pending, self._pending = self._pending, []
+        with conn.pipeline():
+            for held, values in pending:
+                conn.execute(held, values, prepare=self._prep)
+            conn.commit()
 
     def counters(
         self, scopes: Sequence[str], start: date, end: date
@@ -103,7 +144,7 @@ class PgTransaction:
             days.append(day)
             used.append(row.used)
             last.append(row.last)
-        self._exec("PUT_COUNTERS", (self._office, scopes, days, used, last))
+        self._later("PUT_COUNTERS", (self._office, scopes, days, used, last))
 
     def bookings(
         self,
@@ -137,7 +178,7 @@ class PgTransaction:
         if booking.office_id != self._office:
             raise ValueError("the booking is of another office than the transaction")
         if not new:
-            self._exec("REPLACE", replace_params(booking))
+            self._later("REPLACE", replace_params(booking))
         elif self._exec("INSERT", booking_params(booking)).rowcount != 1:
             raise KeyError(booking.id)
 
@@ -163,18 +204,18 @@ class PgTransaction:
             if name.startswith(CLOSURE):
                 day = date.fromisoformat(name[len(CLOSURE) :])
                 if value is None:
-                    self._exec("DEL_CLOSURE", (office, day))
+                    self._later("DEL_CLOSURE", (office, day))
                 else:
-                    self._exec("PUT_CLOSURE", (office, day, value))
+                    self._later("PUT_CLOSURE", (office, day, value))
             elif name == SECRET:
                 if value is None:
-                    self._exec("DEL_SECRET", (office,))
+                    self._later("DEL_SECRET", (office,))
                 else:
-                    self._exec("PUT_SECRET", (office, value))
+                    self._later("PUT_SECRET", (office, value))
             elif value is None:
-                self._exec("DEL_META", (office, name))
+                self._later("DEL_META", (office, name))
             else:
-                self._exec("PUT_META", (office, name, value))
+                self._later("PUT_META", (office, name, value))
 
     def events(self, after: int, limit: int) -> list[Event]:
         rows = self._exec("EVENTS", (self._office, after, limit)).fetchall()
@@ -186,7 +227,7 @@ class PgTransaction:
     def put_events(self, events: Sequence[Event]) -> None:
         if not events:
             return
-        self._exec(
+        self._later(
             "PUT_EVENTS",
             (
                 self._office,
@@ -206,6 +247,6 @@ class PgTransaction:
     def put_state(self, items: Mapping[str, str | None]) -> None:
         for name, value in items.items():
             if value is None:
-                self._exec("DEL_STATE", (self._office, name))
+                self._later("DEL_STATE", (self._office, name))
             else:
-                self._exec("PUT_STATE", (self._office, name, value))
+                self._later("PUT_STATE", (self._office, name, value))
