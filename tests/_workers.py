@@ -203,7 +203,7 @@ def _memory_snapshot(storage: Any) -> dict[str, Any]:
         events = [
             (o, e.seq, e.kind, e.booking_id, e.day and e.day.isoformat(), e.data.get("number"))
             for o, state in offices.items()
-            for e in state.events
+            for e in state.logged(0, len(state.events))
         ]
     return _snap(days, bookings, closures, None, events)
 
