@@ -54,7 +54,12 @@ class _Office:
         the log: a reference instead of about 300 bytes an event)."""
         if event.kind == "booked" and event.booking_id is not None:
             b = self.bookings.get(event.booking_id)
-            if b is not None and _booked(event.seq, b) == event:
+            if (
+                b is not None
+                and event.at == b.created_at
+                and event.day == b.day
+                and event.data == booking_data(b)
+            ):
                 return b
         return event
 
