@@ -34,6 +34,10 @@ COMMANDS = (
     "events",
     "reopen-day",
     "notify",
+    "waitlist",
+    "join-waitlist",
+    "leave-waitlist",
+    "promote-waitlist",
 )
 
 

@@ -6,13 +6,14 @@
 
 Commands: ``demo``, ``calendar``, ``availability``, ``manifest`` (they only look);
 ``book``, ``walk-in``, ``bookings``; ``cancel``, ``check-in``, ``reschedule``;
-``close-day``, ``mark-no-shows``, ``reopen-day``; ``events``, ``notify`` (the event log).
+``close-day``, ``mark-no-shows``, ``reopen-day``; ``events``, ``notify`` (the event log);
+``waitlist``, ``join-waitlist``, ``leave-waitlist``, ``promote-waitlist`` (the waitlist).
 ``queue-quota COMMAND --help`` explains each; the global
 options may come before or after the command. docs/reference/cli.md is the full reference.
 
 The package: `_parser` (argument types, global options, assembling the parser), one module
 per group of commands (`_cmd_views`, `_cmd_booking`, `_cmd_desk`, `_cmd_days`,
-`_cmd_events`), `_format`
+`_cmd_events`, `_cmd_waitlist`), `_format`
 (tables, tickets, records), `_context` (office, database, secret, scheduler, the citizen's
 ID), `_keys` (the key file), `_text` (the command line's phrases in both languages) and
 `_main` (running a command, exit statuses).
@@ -24,8 +25,9 @@ Choices made here:
 * **Database.** ``--db``, else ``$QUEUE_QUOTA_DB``, else
   `queue_quota.storage.DEFAULT_URL`, parsed by `queue_quota.storage.parse_url` and
   opened by `queue_quota.storage.from_url`. Commands that only look (``calendar``,
-  ``availability``, ``manifest``, ``bookings``) and those that change existing bookings
-  (``cancel``, ``check-in``, ``reschedule``, ``mark-no-shows``) never create a database:
+  ``availability``, ``manifest``, ``bookings``, ``waitlist``) and those that change existing
+  bookings (``cancel``, ``check-in``, ``reschedule``, ``mark-no-shows``, the waitlist's
+  ``join-waitlist``, ``leave-waitlist``, ``promote-waitlist``) never create a database:
   a missing one is exit status 2. ``book``, ``walk-in`` and ``close-day`` create it.
   ``calendar`` without a database shows the office file's calendar, unless ``--db`` or
   ``$QUEUE_QUOTA_DB`` named one (then it must exist).
@@ -54,6 +56,9 @@ Choices made here:
 * **Manifest formats.** ``--json`` and ``--csv`` carry ``id, channel, day, number, label,
   status, ticket, created_at`` (``created_at`` in UTC, ISO 8601; ``channel`` the raw key,
   for programs); never ``citizen_ref`` nor the idempotency key.
+* **Waitlist.** ``join-waitlist`` prints the entry's ticket once, as ``book`` prints a
+  booking's (the booking it becomes keeps it); ``waitlist`` and its ``--json`` never show
+  tickets nor citizen refs.
 """
 
 from __future__ import annotations

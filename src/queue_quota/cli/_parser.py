@@ -185,7 +185,7 @@ def _global_options(*, suppress: bool) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``queue-quota`` (exposed for documentation tools)."""
-    from . import _cmd_booking, _cmd_days, _cmd_desk, _cmd_events, _cmd_views
+    from . import _cmd_booking, _cmd_days, _cmd_desk, _cmd_events, _cmd_views, _cmd_waitlist
 
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -218,6 +218,6 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler, access=access, command_name=name)
         return sub
 
-    for module in (_cmd_views, _cmd_booking, _cmd_desk, _cmd_days, _cmd_events):
+    for module in (_cmd_views, _cmd_booking, _cmd_desk, _cmd_days, _cmd_events, _cmd_waitlist):
         module.register(add)
     return parser

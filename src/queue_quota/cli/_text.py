@@ -36,6 +36,34 @@ _ID: Final[dict[str, str]] = {
     "reopened": "Kantor dibuka kembali pada {day}.",
     "reopened.not_closed": "{day} tidak sedang ditutup; tidak ada yang berubah.",
     "notified": "{count} notifikasi ditangani.",
+    "ticket.waitlist": "Daftar tunggu",
+    "ticket.position": "Urutan",
+    "ticket.until": "Menunggu sampai",
+    "waitlist.title": "Daftar tunggu {channel}, {office}",
+    "waitlist.none": "Tidak ada yang sedang menunggu.",
+    "waitlist.joined": (
+        "Begitu ada tempat kosong, pendaftaran dibuat dengan tiket ini dan nomor antrean "
+        "diberikan. Simpan tiketnya."
+    ),
+    "waitlist.left": "Entri {id} dihapus dari daftar tunggu {channel}.",
+    "waitlist.already_booked": (
+        "Entri ini sudah mendapat tempat: nomor antrean {label}, {day}. Untuk melepasnya, "
+        "batalkan pendaftaran itu: queue-quota cancel {id}"
+    ),
+    "waitlist.not_found": (
+        "Tidak ada entri daftar tunggu dengan tiket atau ID ini. Periksa kembali tiket Anda."
+    ),
+    "waitlist.any_time": "kapan saja",
+    "waitlist.from_time": "mulai {time}",
+    "promoted.none": "Tidak ada entri daftar tunggu yang mendapat tempat.",
+    "promoted.one": "1 entri daftar tunggu mendapat tempat. Beri tahu pemegang tiket berikut:",
+    "promoted.other": (
+        "{count} entri daftar tunggu mendapat tempat. Beri tahu pemegang tiket berikut:"
+    ),
+    "col.position": "Urutan",
+    "col.until": "Sampai",
+    "col.joined": "Bergabung",
+    "col.day": "Hari",
     "col.seq": "No",
     "col.at": "Waktu",
     "col.kind": "Jenis",
@@ -144,6 +172,30 @@ _EN: Final[dict[str, str]] = {
     "reopened": "The office is open again on {day}.",
     "reopened.not_closed": "{day} is not closed; nothing changed.",
     "notified": "{count} notifications handled.",
+    "ticket.waitlist": "Waiting list",
+    "ticket.position": "Position",
+    "ticket.until": "Waits until",
+    "waitlist.title": "Waiting list of {channel}, {office}",
+    "waitlist.none": "No one is waiting.",
+    "waitlist.joined": (
+        "As soon as a place is free, a booking is made with this ticket and given a queue "
+        "number. Keep the ticket."
+    ),
+    "waitlist.left": "Entry {id} has left the waiting list of {channel}.",
+    "waitlist.already_booked": (
+        "This entry already got a place: queue number {label}, {day}. To give it up, cancel "
+        "that booking: queue-quota cancel {id}"
+    ),
+    "waitlist.not_found": "No waiting list entry has this ticket or ID. Please check the ticket.",
+    "waitlist.any_time": "any time",
+    "waitlist.from_time": "from {time}",
+    "promoted.none": "No waiting list entry got a place.",
+    "promoted.one": "1 waiting list entry got a place. Notify this ticket holder:",
+    "promoted.other": "{count} waiting list entries got a place. Notify these ticket holders:",
+    "col.position": "Position",
+    "col.until": "Until",
+    "col.joined": "Joined",
+    "col.day": "Day",
     "col.seq": "Seq",
     "col.at": "At",
     "col.kind": "Kind",
