@@ -146,6 +146,23 @@ def test_optional_keys_of_the_built_in_policies() -> None:
     assert (walk.opens, walk.per_citizen) == (time(7, 0), 2)
 
 
+def test_no_show_sanction_keys_reach_the_online_policy() -> None:
+    """no_show_limit, no_show_window_days and suspension_days load; absent: no sanction."""
+    text = BASE.replace(
+        "horizon_days = 60\n",
+        "horizon_days = 60\nno_show_limit = 3\nno_show_window_days = 60\nsuspension_days = 14\n",
+    )
+    online = loads_office(text).policy("online")
+    assert isinstance(online, OnlineQuota)
+    sanction = (online.no_show_limit, online.no_show_window_days, online.suspension_days)
+    assert sanction == (3, 60, 14)
+    plain = loads_office(BASE).policy("online")
+    assert isinstance(plain, OnlineQuota)
+    assert (plain.no_show_limit, plain.no_show_window_days, plain.suspension_days) == (None, 90, 30)
+    assert {"no_show_limit", "no_show_window_days", "suspension_days"} <= config.ONLINE_KEYS
+    assert not {"no_show_limit", "suspension_days"} & config.WALK_IN_KEYS
+
+
 def test_without_calendar_table_monday_to_friday_without_holidays() -> None:
     """An office file without [calendar] works Monday to Friday, holidays included."""
     text = BASE.split("[calendar]")[0] + '[[policy]]\ntype = "online"\ncapacity = 5\n'
@@ -259,6 +276,27 @@ BROKEN = [
         "policy[0].per_citizen",
         "unlimited",
         id="per-citizen",
+    ),
+    pytest.param(
+        "horizon_days = 60",
+        "horizon_days = 60\nno_show_limit = 0",
+        "policy[0].no_show_limit",
+        "an integer >= 1, got 0",
+        id="no-show-limit",
+    ),
+    pytest.param(
+        "horizon_days = 60",
+        'horizon_days = 60\nsuspension_days = "30"',
+        "policy[0].suspension_days",
+        "an integer >= 1",
+        id="suspension-days",
+    ),
+    pytest.param(
+        "closes = 12:00:00",
+        "closes = 12:00:00\nno_show_limit = 2",
+        "policy[1].no_show_limit",
+        'for type "walk_in"',
+        id="no-show-limit-of-walk-in",
     ),
     pytest.param("opens = 07:30:00", 'opens = "7.30"', "policy[1].opens", "local time", id="time"),
     pytest.param(

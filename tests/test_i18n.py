@@ -118,6 +118,7 @@ def _examples() -> list[tuple[errors.QueueQuotaError, tuple[date, ...]]]:
         (errors.IdempotencyConflict(channel="online"), ()),
         (errors.NotEligible(channel="online", claim="group"), ()),
         (errors.AlreadyBooked(channel=None, limit=2), ()),
+        (errors.Suspended(channel="online", until=D2), (D2,)),
         (errors.BookingNotFound("x"), ()),
         (errors.InvalidTransition("x"), ()),
         (errors.InvalidTicket("x"), ()),
@@ -502,6 +503,7 @@ def test_every_error_class_describes_itself_in_one_language(
 # written in the source. Details that are not literals get a value by their name.
 _SAMPLE_DETAILS: dict[str, object] = {
     "day": D2,
+    "until": D3,
     "today": D1,
     "earliest": D3,
     "latest": D2,

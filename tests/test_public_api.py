@@ -26,8 +26,8 @@ def test_top_level_exports() -> None:
         "InvalidTicket", "NotEligible", "Pool", "Session", "SessionAvailability",
         "InvalidTransition", "Office", "OutsideBookingWindow", "OutsideServiceHours",
         "QueueQuotaError", "QuotaExhausted", "RefusalError", "Scheduler", "SecretMismatch",
-        "StorageError",
-        "UnknownChannel", "WorkingCalendar", "__version__",
+        "StorageError", "Suspended",
+        "UnknownChannel", "WaitlistEntry", "WorkingCalendar", "__version__",
     }  # fmt: skip
     assert set(qq.__all__) == expected
     for name in qq.__all__:

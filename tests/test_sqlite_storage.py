@@ -606,7 +606,7 @@ def _statements(storage: SQLiteStorage, r: Reservation) -> list[str]:
 
 def test_common_booking_statements(tmp_path: Path) -> None:
     """Each primitive is one statement and the two meta reads are one: BEGIN, the key, the
-    citizen's bookings, the meta, one read of the counters, their write, the insert, its
+    meta, the citizen's bookings, one read of the counters, their write, the insert, its
     event and the log's seq, COMMIT. Without a key or a limit, fewer; older refs add none."""
     storage = SQLiteStorage(tmp_path / "q.sqlite3")
     where = slots(*(day(i) for i in range(1, 30)), capacity=5)
@@ -630,14 +630,14 @@ def test_common_booking_statements(tmp_path: Path) -> None:
     assert _statements(storage, booking(1, key="k-1")) == [
         "BEGIN IMMEDIATE",
         rows,  # the key
-        rows,  # the citizen's bookings
         meta,
+        rows,  # the citizen's bookings
         counters,
         *write,
     ]
-    assert _statements(storage, booking(2)) == ["BEGIN IMMEDIATE", rows, meta, counters, *write]
+    assert _statements(storage, booking(2)) == ["BEGIN IMMEDIATE", meta, rows, counters, *write]
     rotated = attrs.evolve(booking(3), other_refs=("ref-3-old", "ref-3-older"))
-    assert _statements(storage, rotated) == ["BEGIN IMMEDIATE", rows, meta, counters, *write]
+    assert _statements(storage, rotated) == ["BEGIN IMMEDIATE", meta, rows, counters, *write]
     anonymous = reservation(where)
     assert _statements(storage, anonymous) == ["BEGIN IMMEDIATE", meta, counters, *write]
     assert storage.find_by_key(OFFICE, "k-1").request_fingerprint == "fp-1"  # type: ignore[union-attr]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -238,11 +239,9 @@ class PoolFalseFullStorage(MemoryStorage):
 class SessionForgettingStorage(MemoryStorage):
     """A cancel that gives the places back to the day and the pool but not the session."""
 
-    def cancel(
-        self, office_id: str, booking_id: str, *, not_before: date, now: datetime | None = None
-    ) -> Booking:
+    def cancel(self, office_id: str, booking_id: str, *, not_before: date, **kw: Any) -> Booking:
         """Cancel, then take the session's places again."""
-        cancelled = super().cancel(office_id, booking_id, not_before=not_before, now=now)
+        cancelled = super().cancel(office_id, booking_id, not_before=not_before, **kw)
         sessions = [s for s in cancelled.charges if s.startswith("s:")]
         end = cancelled.day + timedelta(days=1)
         with self.primitives.transaction(office_id, write=True) as tx:
@@ -278,11 +277,9 @@ class OverbookingStorage(MemoryStorage):
 class NumberReusingStorage(MemoryStorage):
     """Gives a cancelled booking's number to the next booking of the day."""
 
-    def cancel(
-        self, office_id: str, booking_id: str, *, not_before: date, now: datetime | None = None
-    ) -> Booking:
+    def cancel(self, office_id: str, booking_id: str, *, not_before: date, **kw: Any) -> Booking:
         """Cancel, then hand the number back."""
-        cancelled = super().cancel(office_id, booking_id, not_before=not_before, now=now)
+        cancelled = super().cancel(office_id, booking_id, not_before=not_before, **kw)
         key = (f"c:{cancelled.channel}", cancelled.day)
         with self.primitives.transaction(office_id, write=True) as tx:
             row = tx.counters([key[0]], key[1], key[1] + timedelta(days=1))[key]
@@ -301,11 +298,12 @@ class HalfClosingStorage(MemoryStorage):
         moves: Mapping[str, ChannelMove],
         *,
         now: datetime,
+        **kw: Any,
     ) -> list[Booking]:
         """Record the closure first, then move; a failure leaves what was done."""
         if day in self.closures(office_id):
             return []
-        super().close_day(office_id, day, reason, {}, now=now)
+        super().close_day(office_id, day, reason, {}, now=now, **kw)
         moved = []
         for channel, how in moves.items():
             for b in self.bookings_on(office_id, day, channel):
@@ -631,3 +629,41 @@ def test_machine_with_storage_names_the_subclass() -> None:
     finally:
         machine.teardown()
     assert not machine.workdir.exists()
+
+
+class SanctionIgnoringStorage(MemoryStorage):
+    """Books a citizen with too many no-shows as if the channel had no sanction."""
+
+    def reserve(self, reservation: Reservation) -> Booking:
+        """Reserve without the no-show limit."""
+        return super().reserve(attrs.evolve(reservation, no_show_limit=None))
+
+
+class SanctionStretchingStorage(MemoryStorage):
+    """Suspends one day longer than the policy says."""
+
+    def reserve(self, reservation: Reservation) -> Booking:
+        """Reserve with one more day of suspension."""
+        days = reservation.suspension_days + 1
+        return super().reserve(attrs.evolve(reservation, suspension_days=days))
+
+
+@pytest.mark.parametrize(
+    ("storage", "says"),
+    [
+        (SanctionIgnoringStorage, r"but the model (?:refuses it \(|allows only )\['Suspended'\]"),
+        (
+            SanctionStretchingStorage,
+            r"refused with Suspended: .* but the model has room|but the model allows only"
+            r"|until \S+, model",
+        ),
+    ],
+    ids=["sanction-ignored", "suspension-too-long"],
+)
+def test_machine_finds_bugs_in_no_show_sanctions(storage: type[MemoryStorage], says: str) -> None:
+    """The state machine fails on a storage that books a suspended citizen, or keeps one
+    suspended a day too long, naming the refusal the model expects."""
+    runs: dict[str, MemoryStorage] = {}
+    machine = SchedulerMachine.with_storage(lambda m: runs.setdefault(m.run_id, storage()))
+    with pytest.raises(AssertionError, match=says):
+        run_state_machine_as_test(machine, settings=HUNT)

@@ -24,11 +24,13 @@ from .errors import (
     RefusalError,
     SecretMismatch,
     StorageError,
+    Suspended,
     UnknownChannel,
 )
 from .models import Booking, BookingStatus, DayAvailability, SessionAvailability
 from .office import Office
 from .scheduler import Scheduler
+from .waitlist import WaitlistEntry
 
 __version__ = "0.1.0.dev0"
 
@@ -57,7 +59,9 @@ __all__ = [
     "Session",
     "SessionAvailability",
     "StorageError",
+    "Suspended",
     "UnknownChannel",
+    "WaitlistEntry",
     "WorkingCalendar",
     "__version__",
 ]

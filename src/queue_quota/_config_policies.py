@@ -20,7 +20,7 @@ from .policies import OnlineQuota, QuotaPolicy, WalkInQuota
 __all__ = ["check_takes_unused", "policy"]
 
 _OPTIONS: Final = ("channel", "prefix", "lead_days", "horizon_days", "requires_claim")
-_LIMITS: Final = ("max_places",)
+_LIMITS: Final = ("max_places", "no_show_limit", "no_show_window_days", "suspension_days")
 
 
 def _window(s: Session) -> str:

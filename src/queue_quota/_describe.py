@@ -25,6 +25,7 @@ from .errors import (
     OutsideServiceHours,
     QueueQuotaError,
     QuotaExhausted,
+    Suspended,
 )
 from .i18n import channel_text, format_date, format_time, reason_text
 
@@ -215,6 +216,18 @@ def _already_booked(err: QueueQuotaError, ctx: _Context) -> str:
     return _squash(ctx.text("already_booked", limit=err.limit, channel=ctx.channel(err.channel)))
 
 
+def _suspended(err: QueueQuotaError, ctx: _Context) -> str:
+    assert isinstance(err, Suspended)
+    if err.until is None:
+        head = ctx.text("suspended.no_day")
+    else:
+        head = ctx.text("suspended", until=ctx.date(err.until))
+    office = ctx.office
+    if office is not None and not any(getattr(p, "walk_in", False) for p in office.policies):
+        return _squash(head)  # no walk-in channel to send the citizen to
+    return _squash(f"{head} {ctx.text('suspended.walk_in')}")
+
+
 def _not_eligible(err: QueueQuotaError, ctx: _Context) -> str:
     return _squash(ctx.text("not_eligible", channel=ctx.channel(err.details.get("channel"))))
 
@@ -224,7 +237,7 @@ def _invalid_transition(err: QueueQuotaError, ctx: _Context) -> str:
     key: str | None = None
     if err.reason == "not_booked" and err.status in ("cancelled", "checked_in", "no_show"):
         key = f"invalid_transition.{err.status}"
-    elif err.reason in ("not_today", "past_day", "same_day") and err.day is not None:
+    elif err.reason in ("not_today", "past_day", "same_day", "has_room") and err.day is not None:
         key = f"invalid_transition.{err.reason}"
     if key is None:
         return ctx.text("invalid_transition")
@@ -274,6 +287,7 @@ _RENDERERS: Final[dict[str, Callable[[QueueQuotaError, _Context], str]]] = {
     "already_booked": _already_booked,
     "idempotency_conflict": _plain("idempotency_conflict"),
     "not_eligible": _not_eligible,
+    "suspended": _suspended,
     "booking_not_found": _plain("booking_not_found"),
     "invalid_transition": _invalid_transition,
     "invalid_ticket": _plain("invalid_ticket"),

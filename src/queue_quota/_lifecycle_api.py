@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from ._candidates import CandidateCache
 from ._inputs import check_day
+from ._waitlist_api import Promotions
 from .errors import ConfigurationError
 from .events import Event
 from .storage._lifecycle import MAX_EVENTS
@@ -15,6 +17,7 @@ from .storage._lifecycle import MAX_EVENTS
 if TYPE_CHECKING:
     from .calendar import WorkingCalendar
     from .office import Office
+    from .policies.base import QuotaPolicy
     from .storage.base import Storage
 
 __all__ = ["SchedulerLifecycle"]
@@ -27,6 +30,12 @@ class SchedulerLifecycle:
     _storage: Storage
     _calendar: WorkingCalendar
     _now: Callable[[datetime | None], datetime]
+    _policies: dict[str, QuotaPolicy]
+
+    if TYPE_CHECKING:
+
+        def _when(self, at: datetime, *, frees: bool = False) -> dict[str, Any]: ...
+        def _sync_openings(self) -> bool: ...
 
     def _log(self) -> Any:
         """The storage, if it writes events (every `TransactionalStorage` does)."""
@@ -68,16 +77,20 @@ class SchedulerLifecycle:
         return found
 
     def reopen_day(self, day: date, *, now: datetime | None = None) -> None:
-        """Lift the run-time closure of ``day`` for every process sharing the storage.
+        """Open ``day`` for every process sharing the storage: lift its run-time closure,
+        or open a day the office calendar closes (a holiday revoked by a new decree).
 
-        Its places can be booked again at once (skip pointers are reset in the same
-        transaction), and an event ``day_reopened`` is written. Reopening a day that is
-        not closed at run time changes nothing.
+        Its places can be booked at once, by every scheduler on the storage (skip pointers
+        are reset and the candidates rebuilt), the waitlist is given its room in the same
+        transaction, and an event ``day_reopened`` is written (with ``opened: true`` for a
+        calendar holiday). Reopening a day that is open changes nothing; `close_day` closes
+        an opened day again.
 
         Raises:
             ConfigurationError: A past day, or a storage that writes no events.
         """
         check_day("day", day)
+        storage = self._log()
         at = self._now(now)
         today = self._calendar.local_date(at)
         if day < today:
@@ -87,4 +100,12 @@ class SchedulerLifecycle:
                 day=day,
                 today=today,
             )
-        self._log().reopen_day(self._office.id, day, now=at.astimezone(UTC))
+        self._sync_openings()
+        holiday = self._calendar.closure_reason(day)  # None: the calendar opens it already
+        when = self._when(at, frees=True)
+        if holiday is not None and "promoter" in when:
+            # The waitlist is offered the day as the calendar will have it once opened.
+            opened = self._calendar.with_openings([day])
+            when["promoter"] = Promotions(self._policies, CandidateCache(self._office), opened, at)
+        storage.reopen_day(self._office.id, day, holiday=holiday, **when)
+        self._sync_openings()

@@ -137,6 +137,15 @@ _ID: Final[dict[str, str]] = {
         "Anda sudah memiliki {limit} nomor antrean aktif di kantor ini. "
         "Batalkan salah satunya jika ingin mendaftar lagi."
     ),
+    "suspended": (
+        "Pendaftaran online Anda ditangguhkan karena Anda tidak hadir pada hari layanan yang "
+        "telah dijadwalkan. Anda dapat mendaftar online lagi mulai {until}."
+    ),
+    "suspended.no_day": (
+        "Pendaftaran online Anda ditangguhkan karena Anda tidak hadir pada hari layanan yang "
+        "telah dijadwalkan."
+    ),
+    "suspended.walk_in": "Anda tetap dapat datang langsung tanpa mendaftar.",
     "configuration_error.too_many_places": (
         "Pendaftaran {channel} paling banyak untuk {limit} orang sekaligus (diminta {places})."
     ),
@@ -159,6 +168,7 @@ _ID: Final[dict[str, str]] = {
     "invalid_transition.no_show": "Pendaftaran ini sudah tercatat tidak hadir.",
     "invalid_transition.not_today": "Tiket ini untuk {day}, bukan untuk hari ini.",
     "invalid_transition.past_day": "Tanggal layanan pendaftaran ini ({day}) sudah lewat.",
+    "invalid_transition.has_room": "Masih ada tempat pada {day}: silakan langsung mendaftar.",
     "invalid_transition.same_day": "Pendaftaran ini sudah untuk {day}.",
     "invalid_ticket": "Tiket tidak valid. Periksa kembali kode tiket Anda.",
     "configuration_error": (
@@ -184,12 +194,23 @@ _ID: Final[dict[str, str]] = {
         "Penyimpanan {storage} tidak mencatat peristiwa; gunakan penyimpanan yang dibangun di "
         "atas TransactionalStorage."
     ),
+    "configuration_error.no_sanctions": (
+        "Penyimpanan {storage} tidak mendukung penangguhan karena tidak hadir; gunakan "
+        "penyimpanan yang dibangun di atas TransactionalStorage."
+    ),
     "configuration_error.event_cursor": "Posisi peristiwa harus bilangan bulat 0 atau lebih.",
     "configuration_error.consumer": (
         "Nama penerima notifikasi harus 1 sampai 64 karakter tanpa titik dua."
     ),
     "configuration_error.event_limit": (
         "Jumlah peristiwa yang dibaca harus 1 sampai {max_events}."
+    ),
+    "configuration_error.no_waitlist": (
+        "Penyimpanan {storage} tidak menyimpan daftar tunggu; gunakan penyimpanan yang "
+        "dibangun di atas TransactionalStorage."
+    ),
+    "configuration_error.past_until": (
+        "Batas daftar tunggu ({day}) sudah lewat (hari ini {today})."
     ),
     "configuration_error.past_reopen": (
         "Hari yang sudah lewat tidak dapat dibuka kembali ({day}; hari ini {today})."
@@ -294,9 +315,16 @@ _ID: Final[dict[str, str]] = {
     "notify.cancelled": "Pendaftaran dengan nomor antrean {label} untuk {day} dibatalkan",
     "notify.checked_in": "Nomor antrean {label} telah hadir: {day}",
     "notify.no_show": "Nomor antrean {label} tidak hadir pada {day}",
+    "notify.waitlisted": "Anda masuk daftar tunggu, urutan ke-{position}, sampai {until}",
+    "notify.promoted": (
+        "Anda mendapat tempat dari daftar tunggu: nomor antrean {label}, {day}{window}"
+    ),
+    "notify.waitlist_left": "Anda keluar dari daftar tunggu",
+    "notify.waitlist_expired": "Daftar tunggu Anda berakhir pada {until} tanpa tempat kosong",
     "notify.reminder": "Pengingat, nomor antrean {label} Anda: {day}{window}",
     "notify.day_closed": "Layanan tutup pada {day}: {reason}",
     "notify.day_reopened": "Layanan dibuka kembali pada {day}",
+    "notify.suspension_lifted": "Penangguhan pendaftaran online seorang warga dicabut pada {day}",
     "ticket.label": "Nomor antrean",
     "ticket.channel": "Layanan",
     "ticket.day": "Hari layanan",
@@ -348,6 +376,15 @@ _EN: Final[dict[str, str]] = {
         "You already hold {limit:# active queue number|# active queue numbers} at this "
         "office. Cancel {limit:it|one} first if you want to book again."
     ),
+    "suspended": (
+        "Your online registrations are suspended because you did not come on the day of your "
+        "booking. You can register online again from {until}."
+    ),
+    "suspended.no_day": (
+        "Your online registrations are suspended because you did not come on the day of your "
+        "booking."
+    ),
+    "suspended.walk_in": "You can still come to the office without registering.",
     "configuration_error.too_many_places": (
         "At most {limit:# person|# people} per booking on {channel} ({places} asked for)."
     ),
@@ -372,6 +409,7 @@ _EN: Final[dict[str, str]] = {
     "invalid_transition.no_show": "This booking was recorded as a no-show.",
     "invalid_transition.not_today": "This ticket is for {day}, not for today.",
     "invalid_transition.past_day": "The day of this booking ({day}) has passed.",
+    "invalid_transition.has_room": "There is room on {day}: book it instead.",
     "invalid_transition.same_day": "This booking is already for {day}.",
     "invalid_ticket": "This ticket is not valid. Please check the ticket code.",
     "configuration_error": "Invalid configuration or input: {message}",
@@ -386,9 +424,19 @@ _EN: Final[dict[str, str]] = {
     "configuration_error.no_events": (
         "The storage {storage} writes no events; use a storage built on TransactionalStorage."
     ),
+    "configuration_error.no_sanctions": (
+        "The storage {storage} keeps no no-show suspensions; use a storage built on "
+        "TransactionalStorage."
+    ),
     "configuration_error.event_cursor": "The event cursor must be a whole number, 0 or more.",
     "configuration_error.consumer": "A consumer name has 1 to 64 characters and no colon.",
     "configuration_error.event_limit": "The number of events read must be 1 to {max_events}.",
+    "configuration_error.no_waitlist": (
+        "The storage {storage} keeps no waitlist; use a storage built on TransactionalStorage."
+    ),
+    "configuration_error.past_until": (
+        "The waitlist's last day ({day}) has passed (today is {today})."
+    ),
     "configuration_error.past_reopen": ("A past day cannot be reopened ({day}; today is {today})."),
     "configuration_error.day_not_ended": (
         "{day} has not ended: its no-shows cannot be marked yet (today is {today})."
@@ -449,9 +497,18 @@ _EN: Final[dict[str, str]] = {
     "notify.cancelled": "The booking with queue number {label} for {day} is cancelled",
     "notify.checked_in": "Queue number {label} has arrived: {day}",
     "notify.no_show": "Queue number {label} did not come on {day}",
+    "notify.waitlisted": "You are on the waiting list, number {position}, until {until}",
+    "notify.promoted": (
+        "You have a place from the waiting list: queue number {label}, {day}{window}"
+    ),
+    "notify.waitlist_left": "You have left the waiting list",
+    "notify.waitlist_expired": "Your waiting list entry ended on {until} without a free place",
     "notify.reminder": "Reminder, your queue number {label}: {day}{window}",
     "notify.day_closed": "The office is closed on {day}: {reason}",
     "notify.day_reopened": "The office is open again on {day}",
+    "notify.suspension_lifted": (
+        "A citizen's suspension from online registration was lifted on {day}"
+    ),
     "ticket.label": "Queue number",
     "ticket.channel": "Service",
     "ticket.window": "Arrive between",

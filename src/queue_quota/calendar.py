@@ -113,7 +113,7 @@ class _State:
         #: year -> {ordinal: +1 (open off the weekmask) or -1 (closed on the weekmask)}
         self.years: dict[int, dict[int, int]] = years if years is not None else {}
         self.span = span
-        self.children: dict[frozenset[tuple[date, str]], WorkingCalendar] = {}
+        self.children: dict[Hashable, WorkingCalendar] = {}
         self.lock = threading.Lock()
 
 
@@ -591,14 +591,37 @@ class WorkingCalendar:
         checked = reasons_of(extra, "closures")
         if all(self._closures.get(day) == reason for day, reason in checked.items()):
             return self
-        key = frozenset(checked.items())
+        merged = dict(self._closures)
+        merged.update(checked)
+        return self._child(frozenset(checked.items()), merged, self._openings, set(checked))
+
+    def with_openings(self, extra: Iterable[date]) -> WorkingCalendar:
+        """A new calendar: this one plus the special openings ``extra`` (days open despite
+        the weekmask and the holidays: a holiday revoked at run time). An ad-hoc closure
+        still closes its day. Cheap, like `with_closures`.
+
+        Raises:
+            ConfigurationError: ``extra`` holds something that is not a date.
+        """
+        days = frozenset(check_day(d) for d in extra)
+        if days <= self._openings:
+            return self
+        return self._child(("open", days), dict(self._closures), self._openings | days, days)
+
+    def _child(
+        self,
+        key: Hashable,
+        closures: dict[date, str],
+        openings: frozenset[date],
+        changed: Iterable[date],
+    ) -> WorkingCalendar:
+        """This calendar with other closures and openings, sharing its holiday tables and
+        the cached years that ``changed`` does not touch."""
         state = self._state
         child = state.children.get(key)
         if child is not None:
             return child
-        merged = dict(self._closures)
-        merged.update(checked)
-        touched = {day.year for day in checked}
+        touched = {day.year for day in changed}
         span = state.span
         if span is not None and any(span.first_year <= y <= span.last_year for y in touched):
             span = None
@@ -606,8 +629,8 @@ class WorkingCalendar:
         child._setup(
             weekmask=self._weekmask,
             source=self._source,
-            closures=merged,
-            openings=self._openings,
+            closures=closures,
+            openings=openings,
             tz=self._tz,
             state=_State(
                 years={y: ex for y, ex in list(state.years.items()) if y not in touched},

@@ -11,6 +11,7 @@ switch on and that never changes between releases::
     │   ├── OutsideBookingWindow         outside_booking_window
     │   ├── AlreadyBooked                already_booked
     │   ├── NotEligible                  not_eligible
+    │   ├── Suspended                    suspended
     │   └── IdempotencyConflict          idempotency_conflict
     ├── BookingNotFound                  booking_not_found   (also a LookupError)
     ├── InvalidTransition                invalid_transition
@@ -49,6 +50,7 @@ __all__ = [
     "RefusalError",
     "SecretMismatch",
     "StorageError",
+    "Suspended",
     "UnknownChannel",
 ]
 
@@ -208,6 +210,28 @@ class NotEligible(RefusalError):
         super().__init__(message or "not eligible for this channel", channel=channel, claim=claim)
         self.channel = channel
         self.claim = claim
+
+
+class Suspended(RefusalError):
+    """The citizen's online registrations are suspended after too many no-shows.
+
+    ``until`` is the first day they may book online again (the day of the latest no-show
+    counted plus the policy's ``suspension_days``); walk-ins are never refused for it. A
+    clerk can lift the suspension (`Scheduler.lift_suspension`).
+    """
+
+    code: ClassVar[str] = "suspended"
+
+    def __init__(
+        self, message: str = "", *, channel: str | None = None, until: date | None = None
+    ) -> None:
+        super().__init__(
+            message or "online registrations are suspended after too many no-shows",
+            channel=channel,
+            until=until,
+        )
+        self.channel = channel
+        self.until = until
 
 
 class IdempotencyConflict(RefusalError):

@@ -27,6 +27,11 @@ EVENT_KINDS: Final = (
     "day_closed",
     "day_reopened",
     "reminder",
+    "waitlisted",
+    "promoted",
+    "waitlist_left",
+    "waitlist_expired",
+    "suspension_lifted",
 )
 
 
@@ -38,8 +43,10 @@ class Event:
         seq: Its place in the office's log: 1, 2, 3, ... with no gaps, in commit order. A
             reader that has seen ``seq`` N never later finds a new event at or below N.
         kind: One of `EVENT_KINDS` (``"booked"``, ``"moved"``, ...).
-        booking_id: The booking it is about, or ``None`` (a closed or reopened day).
-        day: The booking's day (after a move, its new day), or the day closed or reopened.
+        booking_id: The booking it is about, or ``None`` (a closed or reopened day, a
+            lifted suspension).
+        day: The booking's day (after a move, its new day), the day closed or reopened,
+            or the day a suspension was lifted.
         at: When the change was made (aware, UTC).
         data: What a message needs, and nothing personal (no citizen ID, ref or ticket):
             ``channel``, ``label``, ``number``, ``places``, ``window`` (``["08:00",

@@ -221,6 +221,13 @@ class Reservation:
             them when ``None``).
         office_per_citizen: Maximum active bookings of the citizen over every channel of
             the office from ``today`` on (``None``: no limit).
+        no_show_limit: No-shows of the citizen (any channel, days in the window before
+            ``today``) after which the request is refused with `Suspended` (``None``: no
+            sanction; an `OnlineQuota`'s ``no_show_limit``).
+        no_show_window_days: The calendar days before ``today`` whose no-shows count.
+        suspension_days: Days from the latest counted no-show to ``Suspended.until``.
+        calendar_version: The version of the run-time openings the candidates were built
+            on; a storage that keeps openings refuses a stale one (the scheduler rebuilds).
     """
 
     office_id: str
@@ -240,6 +247,10 @@ class Reservation:
     places: int = 1
     candidates_key: str | None = None
     office_per_citizen: int | None = None
+    no_show_limit: int | None = None
+    no_show_window_days: int = 90
+    suspension_days: int = 30
+    calendar_version: str | None = None
 
     def all_candidates(self) -> Sequence[Candidate]:
         """``candidates``, or the 0.1 candidates made from ``slots``."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import attrs
 
@@ -20,17 +21,22 @@ from ._idempotency import citizen_refs, request_fingerprints, same_request
 from ._inputs import Ask, check_day, check_places, check_time, quiet_not_found
 from ._lifecycle_api import SchedulerLifecycle
 from ._refusals import explain
+from ._sanctions_api import SchedulerSanctions
+from ._waitlist_api import SchedulerWaitlist
 from .calendar import WorkingCalendar
 from .errors import (
     BookingNotFound,
     ConfigurationError,
+    DayClosed,
     InvalidTransition,
     RefusalError,
     SecretMismatch,
+    StorageError,
 )
 from .models import Booking, Candidate, DayAvailability, Reservation
 from .office import Office
 from .policies.base import BookingRequest, QuotaPolicy
+from .storage._lifecycle import StaleCalendar
 from .storage.base import ChannelMove, Storage
 from .storage.memory import MemoryStorage
 from .tickets import Keyring, looks_like_ticket, new_booking_id, normalise_booking_id
@@ -46,7 +52,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Scheduler(SchedulerLifecycle):
+class Scheduler(SchedulerLifecycle, SchedulerWaitlist, SchedulerSanctions):
     """Books, moves and cancels places for one `Office` on one `Storage`.
 
     Args:
@@ -104,8 +110,13 @@ class Scheduler(SchedulerLifecycle):
         self._order = {p.channel: i for i, p in enumerate(office.policies)}
         self._policies = {p.channel: p for p in office.policies}
         self._candidates = CandidateCache(office)
+        self._limit_kw: dict[str, dict[str, Any]] = {}
+        self._open_version: str | None = None
+        if getattr(storage, "openings", None) is not None:
+            self._sync_openings()
         self._room = Room(office, storage)
         self._events = bool(getattr(storage, "supports_events", False))
+        self._waits = bool(getattr(storage, "supports_waitlist", False))
         if needs_counters(office) and not getattr(storage, "supports_counters", False):
             raise ConfigurationError(
                 f"{type(storage).__name__} does not support sessions, pools, takes_unused or "
@@ -196,7 +207,21 @@ class Scheduler(SchedulerLifecycle):
             else ()
         )
         try:
-            booking = self._book(channel, refs, now, idempotency_key, ask, fingerprints)
+            for attempt in range(3):
+                version = self._open_version
+                try:
+                    booking = self._book(channel, refs, now, idempotency_key, ask, fingerprints)
+                    break
+                except StaleCalendar:  # another process opened or closed a day: rebuild
+                    if attempt == 2:
+                        raise StorageError("the office's openings kept changing") from None
+                    self._sync_openings()
+                except DayClosed:  # closed by this calendar: was the day opened since?
+                    if attempt == 2 or version is None:
+                        raise
+                    self._sync_openings()  # (explaining the refusal may have read them)
+                    if self._open_version == version:
+                        raise
         except (RefusalError, ConfigurationError):
             # A key already used is answered with its booking before any refusal. The
             # storage checks the key first inside `reserve`, so only a request that was
@@ -257,17 +282,17 @@ class Scheduler(SchedulerLifecycle):
                     candidates=candidates,
                     candidates_key=digest,
                     places=ask.places,
-                    office_per_citizen=self._office.per_citizen,
                     booking_id=booking_id,
                     ticket=self._signer.issue(booking_id),
                     prefix=policy.prefix,
                     citizen_ref=citizen_ref,
-                    per_citizen=policy.per_citizen,
                     today=request.today,
                     created_at=at.astimezone(UTC),
                     idempotency_key=idempotency_key,
                     fingerprint=fingerprints[0] if idempotency_key is not None else None,
                     other_refs=refs[1:],
+                    calendar_version=self._open_version,
+                    **self._limits(policy),
                 )
             )
         except RefusalError as exc:
@@ -336,7 +361,7 @@ class Scheduler(SchedulerLifecycle):
                 current.id,
                 [c for c in candidates if c.day != current.day],
                 prefix=policy.prefix,
-                **self._when(at),
+                **self._when(at, frees=True),
             )
         except RefusalError as exc:
             raise self._explain(policy, request, exc) from None
@@ -357,7 +382,10 @@ class Scheduler(SchedulerLifecycle):
         today = self._calendar.local_date(at)
         with quiet_not_found():
             return self._storage.cancel(
-                self._office.id, self._resolve(booking_id), not_before=today, **self._when(at)
+                self._office.id,
+                self._resolve(booking_id),
+                not_before=today,
+                **self._when(at, frees=True),
             )
 
     def check_in(self, ticket_or_booking_id: str, *, now: datetime | None = None) -> Booking:
@@ -440,7 +468,11 @@ class Scheduler(SchedulerLifecycle):
             for p in self._office.policies
         }
         return self._storage.close_day(
-            self._office.id, day, reason.strip(), moves, now=at.astimezone(UTC)
+            self._office.id,
+            day,
+            reason.strip(),
+            moves,
+            **(self._when(at, frees=True) or {"now": at.astimezone(UTC)}),
         )
 
     def mark_no_shows(self, day: date, *, now: datetime | None = None) -> list[Booking]:
@@ -542,9 +574,28 @@ class Scheduler(SchedulerLifecycle):
 
     # -- internals -------------------------------------------------------------------------
 
-    def _when(self, at: datetime) -> dict[str, datetime]:
-        """``now=`` for a storage that writes events (a 0.1 `Storage` takes none)."""
-        return {"now": at.astimezone(UTC)} if self._events else {}
+    def _when(self, at: datetime, *, frees: bool = False) -> dict[str, Any]:
+        """``now=`` for a storage that writes events (a 0.1 `Storage` takes none), and for
+        an operation that ``frees`` places the waitlist's ``promoter=``."""
+        if not self._events:
+            return {}
+        if frees and self._waits:
+            return {"now": at.astimezone(UTC), "promoter": self._promotions(at)}
+        return {"now": at.astimezone(UTC)}
+
+    def _limits(self, policy: QuotaPolicy) -> dict[str, Any]:
+        """The per-citizen limits and sanctions of a `Reservation` on ``policy``."""
+        found = self._limit_kw.get(policy.channel)
+        if found is not None:
+            return found
+        found = self._limit_kw[policy.channel] = {
+            "per_citizen": policy.per_citizen,
+            "office_per_citizen": self._office.per_citizen,
+            "no_show_limit": getattr(policy, "no_show_limit", None),
+            "no_show_window_days": getattr(policy, "no_show_window_days", 90),
+            "suspension_days": getattr(policy, "suspension_days", 30),
+        }
+        return found
 
     def _now(self, now: datetime | None) -> datetime:
         at = self._clock() if now is None else now
@@ -579,7 +630,21 @@ class Scheduler(SchedulerLifecycle):
         calendar = self._effective_calendar()
         return explain(self._office, self._room, calendar, policy, request, exc)
 
+    def _sync_openings(self) -> bool:
+        """Read the days opened at run time (by any process) and, if they changed, build the
+        calendar and the candidates anew (``True``)."""
+        opened, version = self._storage.openings(self._office.id)  # type: ignore[attr-defined]
+        if version == self._open_version:
+            return False
+        base = self._office.calendar
+        self._calendar = base.with_openings(opened) if opened else base
+        self._candidates = CandidateCache(self._office)
+        self._open_version = version
+        return True
+
     def _effective_calendar(self) -> WorkingCalendar:
+        if self._open_version is not None:
+            self._sync_openings()
         closures = self._storage.closures(self._office.id)
         return self._calendar.with_closures(closures) if closures else self._calendar
 

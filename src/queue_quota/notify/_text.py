@@ -30,6 +30,7 @@ def notification_text(event: Event, office: Office) -> dict[str, str]:
     data = event.data
     for lang in LANGUAGES:
         previous = data.get("previous_day")
+        until = data.get("until")
         fields = {
             "label": data.get("label", ""),
             "day": "" if event.day is None else format_date(event.day, lang),
@@ -37,6 +38,8 @@ def notification_text(event: Event, office: Office) -> dict[str, str]:
             "previous_label": data.get("previous_label", ""),
             "previous_day": format_date(date.fromisoformat(previous), lang) if previous else "",
             "reason": reason_text(str(data.get("reason", "")), lang),
+            "position": data.get("position", ""),
+            "until": format_date(date.fromisoformat(until), lang) if until else "",
         }
         out[lang] = text(f"notify.{event.kind}", lang, **fields)
     return out

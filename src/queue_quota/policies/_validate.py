@@ -32,6 +32,13 @@ def non_negative_int(name: str, value: object) -> int:
     return value
 
 
+def positive_int(name: str, value: object) -> int:
+    """Return ``value`` if it is an int >= 1 (not a bool), else raise ConfigurationError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"{name} must be an integer >= 1, got {value!r}")
+    return value
+
+
 def optional_limit(name: str, value: object) -> int | None:
     """Return ``value`` if it is ``None`` or an int >= 1, else raise ConfigurationError."""
     if value is None:

@@ -54,6 +54,18 @@ def _max_places(_: object, a: object, v: Any) -> None:
     _validate.optional_limit("max_places", v)
 
 
+def _no_show_limit(_: object, a: object, v: Any) -> None:
+    _validate.optional_limit("no_show_limit", v)
+
+
+def _no_show_window(_: object, a: object, v: Any) -> None:
+    _validate.positive_int("no_show_window_days", v)
+
+
+def _suspension(_: object, a: object, v: Any) -> None:
+    _validate.positive_int("suspension_days", v)
+
+
 @attrs.frozen
 class OnlineQuota:
     """Online registration: at most ``capacity`` people a day, booked ahead.
@@ -65,6 +77,12 @@ class OnlineQuota:
     working day with room**, or exactly ``preferred_date`` if asked (when that day is full:
     `QuotaExhausted` with ``next_available``). A citizen holds at most ``per_citizen``
     active bookings on the channel.
+
+    With ``no_show_limit``, a citizen who did not come to that many bookings (status
+    ``no_show``, on any channel of the office) whose days are within the last
+    ``no_show_window_days`` calendar days before today is refused with `Suspended` until
+    ``suspension_days`` after the latest of them (`Scheduler.lift_suspension` is the
+    clerk's override). Walk-ins are never refused for it.
 
     Args:
         capacity: Places per day: a number, or a `CapacityCalendar` for days that differ.
@@ -82,6 +100,11 @@ class OnlineQuota:
         requires_claim: A claim the request must carry (``book(..., claims=)``), else
             `NotEligible`: e.g. ``"group"`` for a counter reserved for the elderly.
         max_places: The most places one booking may take (a household); ``None``: any.
+        no_show_limit: No-shows in the window after which online requests are refused
+            (`Suspended`); ``None`` (the default): never.
+        no_show_window_days: The calendar days before today whose no-shows count.
+        suspension_days: Calendar days from the latest counted no-show to the first day
+            the citizen may book again (``Suspended.until``).
     """
 
     capacity: CapacityCalendar = attrs.field(converter=_capacity)
@@ -96,6 +119,9 @@ class OnlineQuota:
     sessions: tuple[Session, ...] = attrs.field(default=(), kw_only=True, converter=check_sessions)
     requires_claim: str | None = attrs.field(default=None, kw_only=True)
     max_places: int | None = attrs.field(default=None, kw_only=True, validator=_max_places)
+    no_show_limit: int | None = attrs.field(default=None, kw_only=True, validator=_no_show_limit)
+    no_show_window_days: int = attrs.field(default=90, kw_only=True, validator=_no_show_window)
+    suspension_days: int = attrs.field(default=30, kw_only=True, validator=_suspension)
 
     @property
     def walk_in(self) -> bool:

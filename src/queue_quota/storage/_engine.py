@@ -21,21 +21,25 @@ from ..errors import (
     StorageError,
 )
 from ..models import Booking, BookingStatus, Candidate, Reservation, Slot, make_label
-from ._lifecycle import Lifecycle
+from ._lifecycle import OPENING, Lifecycle, bump_openings, check_openings
 from ._log import Change, about, emit, moved
 from ._log import event_time as _at
 from ._retry import ATTEMPTS, retrying
+from ._sanctions import Sanctions, check_suspension
 from ._search import (
     CLOSURE,
     SECRET,
     as_candidates,
+    book_new,
     candidates_digest,
+    duplicate_id,
     find,
     release,
     take,
 )
+from ._waitlist import Promoter, WaitlistOps, closed_days, held_entries, promote, waiting
 from .base import ChannelMove
-from .primitives import CommitInDoubt, CounterRow, Primitives, RetryTransaction, Transaction
+from .primitives import CommitInDoubt, Primitives, RetryTransaction, Transaction
 
 __all__ = ["TransactionalStorage"]
 
@@ -43,8 +47,7 @@ _ONE = timedelta(days=1)
 
 
 def _closed(tx: Transaction) -> tuple[set[date], dict[str, str]]:
-    closures = tx.meta(CLOSURE)
-    return {date.fromisoformat(k[len(CLOSURE) :]) for k in closures}, tx.meta("~")
+    return closed_days(tx), tx.meta("~")
 
 
 def _not_booked(b: Booking, verb: str) -> InvalidTransition:
@@ -56,7 +59,7 @@ def _not_booked(b: Booking, verb: str) -> InvalidTransition:
     )
 
 
-class TransactionalStorage(Lifecycle):
+class TransactionalStorage(WaitlistOps, Sanctions, Lifecycle):
     """A complete `Storage` over an adapter's `Primitives`.
 
     Args:
@@ -204,8 +207,9 @@ class TransactionalStorage(Lifecycle):
                 existing = tx.bookings(key=r.idempotency_key)
                 if existing:
                     return existing[0]
-            self._check_limits(tx, r)
             closed, meta = _closed(tx)
+            check_openings(meta, r.calendar_version)
+            self._check_limits(tx, r, meta)
             found = find(
                 tx, r.channel, candidates, r.places, meta=meta, closed=closed, digest=digest
             )
@@ -213,43 +217,12 @@ class TransactionalStorage(Lifecycle):
                 # Commit (the skip pointer may have advanced), then refuse.
                 duplicate = bool(tx.bookings(booking_id=r.booking_id))
             else:
-                booking = self._take_new(tx, r, *found)
+                booking = book_new(tx, r, *found)
                 emit(tx, meta, [about("booked", booking)], r.created_at)
                 return booking
         if duplicate:
-            raise self._duplicate(r.booking_id)
+            raise duplicate_id()
         raise QuotaExhausted(channel=r.channel)
-
-    def _take_new(
-        self,
-        tx: Transaction,
-        r: Reservation,
-        cand: Candidate,
-        rows: dict[tuple[str, date], CounterRow],
-    ) -> Booking:
-        number, charges = take(tx, r.channel, cand, rows, r.places)
-        booking = Booking(
-            id=r.booking_id,
-            office_id=r.office_id,
-            channel=r.channel,
-            day=cand.day,
-            number=number,
-            label=make_label(r.prefix, number),
-            status=BookingStatus.BOOKED,
-            citizen_ref=r.citizen_ref,
-            created_at=r.created_at,
-            ticket=r.ticket,
-            idempotency_key=r.idempotency_key,
-            request_fingerprint=r.fingerprint,
-            places=r.places,
-            window=cand.window,
-            charges=charges,
-        )
-        try:
-            tx.put_booking(booking, new=True)
-        except KeyError:
-            raise self._duplicate(r.booking_id) from None
-        return booking
 
     @retrying
     def cancel(
@@ -259,6 +232,7 @@ class TransactionalStorage(Lifecycle):
         *,
         not_before: date,
         now: datetime | None = None,
+        promoter: Promoter | None = None,
     ) -> Booking:
         with self._p.transaction(office_id, write=True) as tx:
             b = self._get(tx, office_id, booking_id)
@@ -274,7 +248,9 @@ class TransactionalStorage(Lifecycle):
             release(tx, b, meta)
             new = attrs.evolve(b, status=BookingStatus.CANCELLED)
             tx.put_booking(new, new=False)
-            emit(tx, meta, [about("cancelled", new)], _at(now))
+            at = _at(now)
+            _, promoted = promote(tx, office_id, meta, None, promoter, at, (b.day,))
+            emit(tx, meta, [about("cancelled", new), *promoted], at)
             return new
 
     @retrying
@@ -305,6 +281,7 @@ class TransactionalStorage(Lifecycle):
         *,
         prefix: str,
         now: datetime | None = None,
+        promoter: Promoter | None = None,
     ) -> Booking:
         with self._p.transaction(office_id, write=True) as tx:
             b = self._get(tx, office_id, booking_id)
@@ -312,7 +289,9 @@ class TransactionalStorage(Lifecycle):
                 raise _not_booked(b, "move")
             closed, meta = _closed(tx)
             new = self._move(tx, b, as_candidates(b.channel, slots), prefix, closed, meta)
-            emit(tx, meta, [moved(new, b)], _at(now))
+            at = _at(now)
+            _, promoted = promote(tx, office_id, meta, closed, promoter, at, (b.day,))
+            emit(tx, meta, [moved(new, b), *promoted], at)
             return new
 
     @retrying
@@ -324,12 +303,17 @@ class TransactionalStorage(Lifecycle):
         moves: Mapping[str, ChannelMove],
         *,
         now: datetime,
+        promoter: Promoter | None = None,
     ) -> list[Booking]:
         with self._p.transaction(office_id, write=True) as tx:
             closed, meta = _closed(tx)
             if day in closed:
                 return []
             tx.put_meta({f"{CLOSURE}{day.isoformat()}": reason})
+            opened = f"{OPENING}{day.isoformat()}"
+            if opened in tx.meta(OPENING):  # closing a day opened at run time undoes it
+                tx.put_meta({opened: None})
+                bump_openings(tx, meta)
             closed.add(day)
             on_day = [b for b in tx.bookings(day=day) if b.status is BookingStatus.BOOKED]
             done: list[Booking] = []
@@ -342,7 +326,9 @@ class TransactionalStorage(Lifecycle):
                     done.append(new)
                     changes.append(moved(new, b))
             closing = ("day_closed", None, day, {"reason": reason, "moved": len(done)})
-            emit(tx, meta, [closing, *changes], _at(now))
+            at = _at(now)
+            _, promoted = promote(tx, office_id, meta, closed, promoter, at)
+            emit(tx, meta, [closing, *changes, *promoted], at)
             return done
 
     @retrying
@@ -374,17 +360,17 @@ class TransactionalStorage(Lifecycle):
         return found[0]
 
     @staticmethod
-    def _duplicate(booking_id: str) -> InvalidTransition:
-        return InvalidTransition("a booking with that id already exists", reason="duplicate_id")
-
-    @staticmethod
-    def _check_limits(tx: Transaction, r: Reservation) -> None:
+    def _check_limits(tx: Transaction, r: Reservation, meta: dict[str, str]) -> None:
         refs = r.citizen_refs
+        if r.no_show_limit is not None and refs:
+            check_suspension(tx, r)  # before the limits: a suspended citizen is told so
         if not refs or (r.per_citizen is None and r.office_per_citizen is None):
             return
-        held = [b for b in tx.bookings(refs=list(refs), since=r.today) if b.is_active]
+        held = [b.channel for b in tx.bookings(refs=list(refs), since=r.today) if b.is_active]
+        if waiting(meta):  # an entry on a waitlist holds a place too
+            held += held_entries(tx, refs, r.today)
         if r.per_citizen is not None:
-            on_channel = sum(1 for b in held if b.channel == r.channel)
+            on_channel = held.count(r.channel)
             if on_channel >= r.per_citizen:
                 raise AlreadyBooked(channel=r.channel, limit=r.per_citizen)
         if r.office_per_citizen is not None and len(held) >= r.office_per_citizen:

@@ -11,8 +11,16 @@ from datetime import date, timedelta
 
 import attrs
 
-from ..errors import StorageError
-from ..models import Booking, Candidate, Slot, channel_scope
+from ..errors import InvalidTransition, StorageError
+from ..models import (
+    Booking,
+    BookingStatus,
+    Candidate,
+    Reservation,
+    Slot,
+    channel_scope,
+    make_label,
+)
 from .primitives import CounterRow, Transaction
 
 __all__ = [
@@ -21,9 +29,11 @@ __all__ = [
     "EPOCH",
     "SECRET",
     "as_candidates",
+    "book_new",
     "bump_epoch",
     "candidates_digest",
     "charges_of",
+    "duplicate_id",
     "find",
     "release",
     "take",
@@ -194,6 +204,43 @@ def take(
     changed[seq] = attrs.evolve(row, last=number)
     tx.put_counters(changed)
     return number, tuple(ch.scope for ch in candidate.charges)
+
+
+def duplicate_id() -> InvalidTransition:
+    """The refusal of a new booking whose id exists already."""
+    return InvalidTransition("a booking with that id already exists", reason="duplicate_id")
+
+
+def book_new(
+    tx: Transaction,
+    r: Reservation,
+    cand: Candidate,
+    rows: dict[tuple[str, date], CounterRow],
+) -> Booking:
+    """Take ``r.places`` on ``cand`` (found with room by `find`) and insert the new booking."""
+    number, charges = take(tx, r.channel, cand, rows, r.places)
+    booking = Booking(
+        id=r.booking_id,
+        office_id=r.office_id,
+        channel=r.channel,
+        day=cand.day,
+        number=number,
+        label=make_label(r.prefix, number),
+        status=BookingStatus.BOOKED,
+        citizen_ref=r.citizen_ref,
+        created_at=r.created_at,
+        ticket=r.ticket,
+        idempotency_key=r.idempotency_key,
+        request_fingerprint=r.fingerprint,
+        places=r.places,
+        window=cand.window,
+        charges=charges,
+    )
+    try:
+        tx.put_booking(booking, new=True)
+    except KeyError:
+        raise duplicate_id() from None
+    return booking
 
 
 def release(tx: Transaction, booking: Booking, meta: dict[str, str]) -> None:

@@ -42,6 +42,10 @@ class ChannelSpec:
         claim: The claim a request must carry.
         takes_unused: ``(channel, local time)``: from that time, a request on this
             (same-day) channel may also take the places ``channel`` left unused today.
+        no_show_limit: No-shows (any channel) in the window after which a citizen's
+            requests on it are refused with `Suspended` (``None``: never).
+        no_show_window_days: The calendar days before today whose no-shows count.
+        suspension_days: Days from the latest counted no-show to the first day again.
     """
 
     name: str
@@ -53,6 +57,9 @@ class ChannelSpec:
     pools: tuple[str, ...] = ()
     claim: str | None = None
     takes_unused: tuple[tuple[str, time], ...] = ()
+    no_show_limit: int | None = None
+    no_show_window_days: int = 90
+    suspension_days: int = 30
 
 
 @attrs.frozen
@@ -104,6 +111,7 @@ class Model:
         keys: Idempotency key -> booking id.
         closures: Days closed at run time -> the first reason.
         issued: ``(channel, day)`` -> every number ever given on that day.
+        lifts: Citizen -> the day a clerk last lifted their suspension.
     """
 
     weekmask: str
@@ -117,6 +125,7 @@ class Model:
     keys: dict[str, str] = attrs.field(factory=dict)
     closures: dict[date, str] = attrs.field(factory=dict)
     issued: dict[tuple[str, date], set[int]] = attrs.field(factory=dict)
+    lifts: dict[str, date] = attrs.field(factory=dict)
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -315,6 +324,25 @@ class Model:
             out.add(None)
         return out
 
+    def suspended_until(self, citizen: str | None, channel: str, today: date) -> date | None:
+        """The first day ``citizen`` may book on ``channel`` again, if they are suspended
+        today: their no-shows on days of the window before today, not before their last
+        lift, reach the channel's limit, and today is before the latest + the days."""
+        spec = self.spec(channel)
+        if citizen is None or spec.no_show_limit is None:
+            return None
+        start = today - timedelta(days=spec.no_show_window_days)
+        lifted = self.lifts.get(citizen, date.min)
+        missed = [
+            b.day
+            for b in self.bookings.values()
+            if b.citizen == citizen and b.status == NO_SHOW and max(start, lifted) <= b.day < today
+        ]
+        if len(missed) < spec.no_show_limit:
+            return None
+        until = max(missed) + timedelta(days=spec.suspension_days)
+        return until if today < until else None
+
     def next_number(self, channel: str, d: date) -> int:
         """The number the next booking on (channel, d) must get: never one given before."""
         return max(self.issued.get((channel, d), ()), default=0) + 1
@@ -329,6 +357,7 @@ class Model:
             keys=dict(self.keys),
             closures=dict(self.closures),
             issued={k: set(v) for k, v in self.issued.items()},
+            lifts=dict(self.lifts),
         )
 
     def add(self, booking: Acked) -> None:

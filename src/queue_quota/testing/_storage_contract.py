@@ -30,6 +30,8 @@ from ._builders import (
     slots,
 )
 from ._events_contract import EventsContract
+from ._sanctions_contract import SanctionsContract
+from ._waitlist_contract import WaitlistContract
 
 __all__ = ["StorageContract", "StorageFactory"]
 
@@ -89,7 +91,7 @@ def _multi(
     )
 
 
-class StorageContract(EventsContract):
+class StorageContract(EventsContract, SanctionsContract, WaitlistContract):
     """The storage contract: inherit it and provide a ``storage_factory`` fixture.
 
     ``storage_factory`` returns a callable that makes a `Storage` handle; calling it twice

@@ -5,7 +5,8 @@ priority channel sharing a pool with online, walk-ins that from 10:00 may also t
 places online left unused today; households of 1-3 places; with and without a preferred
 date, session, claim or idempotency key; citizens who already hold bookings on other
 channels, up to the office-wide limit), cancellations, reschedules,
-check-ins, day closures, no-shows of ended days, retries, clock jumps (across the office's
+check-ins, day closures, no-shows of ended days (and citizens who miss their day), lifted
+suspensions, retries, clock jumps (across the office's
 midnight and its opening hours) and reopenings of the storage. After every step it
 compares what the scheduler and the storage say with a deliberately naive model
 (`queue_quota.testing._model`) of what was acknowledged:
@@ -21,7 +22,9 @@ compares what the scheduler and the storage say with a deliberately naive model
   a place online left unused today), `AlreadyBooked` exactly when the citizen holds
   ``per_citizen`` active bookings from today on on the channel (naming it) or
   ``office_per_citizen`` over every channel (``channel=None``), `NotEligible` only
-  without the claim, and so on;
+  without the claim, `Suspended` (with the model's ``until``) exactly when a citizen's
+  no-shows of the window since their last lift reach the limit on a channel booked ahead
+  and the policy admits the request, never for a walk-in or a move, and so on;
 * a walk-in that takes online's unused places charges online's day and pool, not the
   walk-in's, and still gets the next walk-in number;
 * a retry with an idempotency key returns the same booking.
@@ -55,13 +58,13 @@ from datetime import date, timedelta
 
 from hypothesis.stateful import invariant
 
-from ._machine_changes import ChangeRules
+from ._machine_sanctions import SanctionRules
 from ._model import ACTIVE, CANCELLED
 
 __all__ = ["SchedulerMachine"]
 
 
-class SchedulerMachine(ChangeRules):
+class SchedulerMachine(SanctionRules):
     """Random operations on a `Scheduler`, checked against a model after every step.
 
     Override `make_storage` to run it on your storage; by default it uses one
@@ -97,6 +100,9 @@ class SchedulerMachine(ChangeRules):
             `counters`).
         opens: When walk-in numbers start (local time).
         closes: When they stop (inclusive).
+        sanctions: Channel booked ahead -> ``(no_show_limit, no_show_window_days,
+            suspension_days)`` of its `OnlineQuota`; ``{}`` for a storage that keeps no
+            sanctions (``supports_sanctions``).
         citizens: The small pool of citizen ids the machine books for.
         secret: The scheduler's secret.
     """
