@@ -97,6 +97,7 @@ HTTP_STATUS: dict[str, int] = {
     "already_booked": 409,
     "idempotency_conflict": 409,
     "not_eligible": 403,
+    "suspended": 403,
     "booking_not_found": 404,
     "invalid_transition": 409,
     "invalid_ticket": 422,

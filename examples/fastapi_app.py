@@ -63,7 +63,8 @@ __all__ = [
 #: The HTTP status of each error code. 409: the office's current state says no (the day
 #: is full, the citizen holds a booking, the booking is not in a state that allows it, the
 #: idempotency key belongs to another request); 422: the request as made can't be served
-#: (closed day, outside hours or window, bad input); 404: no such booking; 500: the server
+#: (closed day, outside hours or window, bad input); 403: this citizen may not use the
+#: channel (no claim, or suspended after no-shows); 404: no such booking; 500: the server
 #: is misconfigured (its secret is not the storage's); 503: the storage failed (try again).
 HTTP_STATUS: dict[str, int] = {
     "queue_quota_error": 500,
@@ -75,6 +76,7 @@ HTTP_STATUS: dict[str, int] = {
     "already_booked": 409,
     "idempotency_conflict": 409,
     "not_eligible": 403,
+    "suspended": 403,
     "booking_not_found": 404,
     "invalid_transition": 409,
     "invalid_ticket": 422,
