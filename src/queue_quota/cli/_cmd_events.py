@@ -7,8 +7,10 @@ import json
 import os
 import signal
 import threading
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from ..i18n import reason_text
 from . import _format as fmt
 from ._parser import clock_time, iso_date
 from ._text import CliError
@@ -51,11 +53,12 @@ def register(add: AddCommand) -> None:
         "reopen-day",
         _reopen_day,
         access="write",
-        summary="lift a closure made with close-day",
+        summary="open a day closed by close-day or by the calendar",
         description=(
-            "Open a day closed at run time again, for every process sharing the database: its\n"
-            "places can be booked at once. The bookings moved away when it was closed stay\n"
-            "where they are. Writes a day_reopened event."
+            "Open a day closed at run time again, or a holiday of the calendar that a decree\n"
+            "revoked, for every process sharing the database: its places can be booked at\n"
+            "once and the waitlist is given them. The bookings moved away when it was closed\n"
+            "stay where they are. Writes a day_reopened event."
         ),
         examples=["--office tegal.toml reopen-day 2020-06-12"],
     )
@@ -141,9 +144,17 @@ def _events(ctx: Context, args: argparse.Namespace) -> int:
 def _reopen_day(ctx: Context, args: argparse.Namespace) -> int:
     sched = ctx.scheduler()
     closed = args.day in sched.closures()
+    channel = sched.office.policies[0].channel
+    after = args.day + timedelta(days=1)
+    reason = sched.availability(channel, args.day, after, now=ctx.now)[0].closed_reason
     sched.reopen_day(args.day, now=ctx.now)
     day = fmt.format_date(args.day, ctx.lang)
-    ctx.print(ctx.text("reopened" if closed else "reopened.not_closed", day=day))
+    if reason is None:
+        ctx.print(ctx.text("reopened.not_closed", day=day))
+    elif closed:
+        ctx.print(ctx.text("reopened", day=day))
+    else:  # a holiday (or a weekend) of the calendar, opened
+        ctx.print(ctx.text("reopened.calendar", day=day, reason=reason_text(reason, ctx.lang)))
     return 0
 
 
