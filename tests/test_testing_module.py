@@ -515,12 +515,14 @@ HUNT = settings(
 #: How the machine says what is wrong: a booking where the model expects another, a refusal
 #: while the model has room, a booking the model refuses, a refusal of another kind, moves
 #: of a closed day the model does not expect, a counter off its bookings, a take charging
-#: other counters than the model's, or a per-citizen refusal naming the wrong limit.
+#: other counters than the model's, a per-citizen refusal naming the wrong limit, or a
+#: stored booking (its number, day, status) other than the model's.
 _WRONG = (
     r"got booking \w+ on .* the model expects|refused with \w+: .* but the model has room"
     r"|but the model refuses it|but the model allows only|moved .* the model expects"
     r"|counter \S+: storage .* the model|over capacity"
     r"|charged .* but the model charges|AlreadyBooked.* but the model reached"
+    r"|storage has \(.*\), the model expects"
 )
 
 
