@@ -260,3 +260,12 @@ def test_a_storage_without_waitlists_says_so() -> None:
     with pytest.raises(ConfigurationError) as refused:
         sched.waitlist("online", now=NOW)
     assert refused.value.details["message_key"] == "configuration_error.no_waitlist"
+
+
+def test_an_entry_that_could_never_be_served_is_refused(sched: qq.Scheduler) -> None:
+    """``until`` before the earliest day the channel gives: `OutsideBookingWindow`."""
+    _fill(sched)
+    with pytest.raises(qq.OutsideBookingWindow) as refused:
+        sched.join_waitlist("online", _citizen(100), now=NOW, until=date(2020, 6, 1))
+    assert (refused.value.earliest, refused.value.latest) == (DAYS[0], DAYS[-1])
+    assert sched.waitlist("online", now=NOW) == []

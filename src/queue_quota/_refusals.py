@@ -27,17 +27,21 @@ def explain(
     policy: QuotaPolicy,
     request: BookingRequest,
     exc: RefusalError,
+    base: WorkingCalendar | None = None,
 ) -> RefusalError:
     """Turn a refusal into the one the citizen should see, with when to come back.
 
     ``calendar`` is the office calendar with the run-time closures of the storage;
-    booking windows are always taken from ``office.calendar``, as `Scheduler.book` does.
+    booking windows are always taken from ``base`` (the office calendar with the days
+    opened at run time; default ``office.calendar``), as `Scheduler.book` does.
     """
+    if base is None:
+        base = office.calendar
 
     def _room(p: QuotaPolicy, cal: WorkingCalendar, start: date, last: date) -> date | None:
         return room.first_with_room(p, cal, start, last)
 
-    if calendar is not office.calendar:
+    if calendar is not base:
         # A closure made at run time comes first in the order of refusals.
         try:
             policy.admit(request, calendar)
@@ -48,7 +52,7 @@ def explain(
     if not isinstance(exc, QuotaExhausted):
         return exc
     today = request.today
-    start, last = policy.booking_window(today, office.calendar)
+    start, last = policy.booking_window(today, base)
     closed_today = calendar.closure_reason(today)
     if request.preferred_date is None and last <= today and closed_today is not None:
         # A same-day channel on a closed day: closed, not full.
@@ -82,7 +86,7 @@ def explain(
             other.admit(probe, calendar)
         except RefusalError:
             continue
-        o_start, o_last = other.booking_window(today, office.calendar)
+        o_start, o_last = other.booking_window(today, base)
         day = _room(other, calendar, o_start, o_last)
         if day is not None:
             alternatives[other.channel] = day

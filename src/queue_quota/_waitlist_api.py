@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._inputs import check_day, check_places, check_time, quiet_not_found
-from .errors import BookingNotFound, ConfigurationError, RefusalError
+from .errors import BookingNotFound, ConfigurationError, OutsideBookingWindow, RefusalError
 from .models import Booking, Candidate, Reservation
 from .policies.base import BookingRequest, QuotaPolicy
 from .tickets import new_booking_id
@@ -120,6 +120,7 @@ class SchedulerWaitlist:
         Raises:
             InvalidTransition: The channel has room for the request now (``reason`` is
                 ``"has_room"``, ``day`` the day): book instead.
+            OutsideBookingWindow: ``until`` is before the earliest day the channel gives.
             AlreadyBooked, NotEligible: As for `book`.
             ConfigurationError: Bad input (``until`` before today, an unknown session, a
                 storage without waitlists).
@@ -158,6 +159,14 @@ class SchedulerWaitlist:
             policy.admit(request, self._calendar)
             candidates, _ = self._candidates_for(policy, request)
             last = max((c.day for c in candidates), default=request.today)
+            first = min((c.day for c in candidates), default=request.today)
+            if until is not None and until < first:  # it could never be given a place
+                raise OutsideBookingWindow(
+                    f"until ({until}) is before the earliest day that can be given ({first})",
+                    day=until,
+                    earliest=first,
+                    latest=last,
+                )
             entry_id = new_booking_id()
             entry = WaitlistEntry(
                 id=entry_id,

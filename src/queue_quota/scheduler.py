@@ -628,7 +628,7 @@ class Scheduler(SchedulerLifecycle, SchedulerWaitlist, SchedulerSanctions):
         self, policy: QuotaPolicy, request: BookingRequest, exc: RefusalError
     ) -> RefusalError:
         calendar = self._effective_calendar()
-        return explain(self._office, self._room, calendar, policy, request, exc)
+        return explain(self._office, self._room, calendar, policy, request, exc, self._calendar)
 
     def _sync_openings(self) -> bool:
         """Read the days opened at run time (by any process) and, if they changed, build the

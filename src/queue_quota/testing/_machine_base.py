@@ -133,6 +133,10 @@ class MachineBase(RuleBasedStateMachine):
         self.first_day = self.today()
         self.sched = self._scheduler(self._open())
 
+    def _promotions(self, what: str, days: list[date] | None) -> None:
+        """After a change that freed places on ``days`` (``None``: anywhere): check what
+        the waitlist was given in its transaction (the waitlist rules do; none here)."""
+
     # -- extension points ------------------------------------------------------------------
 
     def make_storage(self) -> Storage:

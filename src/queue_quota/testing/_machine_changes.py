@@ -65,6 +65,7 @@ class ChangeRules(BookingRules):
         assert isinstance(outcome, Booking), f"{what}: refused with {outcome!r}"
         acked.status = CANCELLED
         self._check_booking(outcome, acked)
+        self._promotions(what, [acked.day])
 
     @rule(
         booking=MachineBase.bookings, by_ticket=st.booleans(), todays=st.booleans(), data=st.data()
@@ -134,8 +135,10 @@ class ChangeRules(BookingRules):
         assert isinstance(outcome, Booking), f"{what}: refused with {outcome!r}"
         number = m.next_number(acked.channel, target.day)
         assert (outcome.id, outcome.ticket) == (acked.id, acked.ticket)
+        left = acked.day
         m.move(acked, target, number)
         self._check_booking(outcome, acked)
+        self._promotions(what, [left])
 
     @rule(offset=st.integers(0, 12))
     def close_day(self, offset: int) -> None:
@@ -153,6 +156,7 @@ class ChangeRules(BookingRules):
         self._closures_made += 1
         reason = f"machine closure {self._closures_made}"
         trial = self.model.copy()
+        already = d in trial.closures  # closing it again changes nothing
         expected = trial.close(d, reason)
         moved = self.sched.close_day(d, reason)
         got = [(b.id, b.day, b.number) for b in moved]
@@ -161,6 +165,8 @@ class ChangeRules(BookingRules):
         self.model = trial
         for b in moved:
             self._check_booking(b, trial.bookings[b.id])
+        if not already:
+            self._promotions(f"close {d}", None)
 
     @rule(booking=MachineBase.bookings)
     def mark_no_shows(self, booking: str) -> None:

@@ -15,7 +15,7 @@ from datetime import date, time, timedelta
 
 import attrs
 
-__all__ = ["Acked", "ChannelSpec", "Model", "Place"]
+__all__ = ["Acked", "ChannelSpec", "Model", "Place", "Waiting"]
 
 BOOKED = "booked"
 CHECKED_IN = "checked_in"
@@ -95,6 +95,19 @@ class Acked:
     preferred_time: time | None = None  # the preferred time the key's request asked for
 
 
+@attrs.frozen
+class Waiting:
+    """One entry of a waitlist, as the model remembers it (in joining order)."""
+
+    id: str
+    ticket: str
+    channel: str
+    citizen: str | None
+    places: int
+    until: date
+    at: time | None = None  # the one arrival window it accepts
+
+
 @attrs.define
 class Model:
     """What the scheduler has acknowledged, and what it should answer next.
@@ -112,6 +125,8 @@ class Model:
         closures: Days closed at run time -> the first reason.
         issued: ``(channel, day)`` -> every number ever given on that day.
         lifts: Citizen -> the day a clerk last lifted their suspension.
+        line: The waitlists' entries, in joining order.
+        opened: Days the calendar closes that were opened at run time.
     """
 
     weekmask: str
@@ -126,6 +141,8 @@ class Model:
     closures: dict[date, str] = attrs.field(factory=dict)
     issued: dict[tuple[str, date], set[int]] = attrs.field(factory=dict)
     lifts: dict[str, date] = attrs.field(factory=dict)
+    line: list[Waiting] = attrs.field(factory=list)
+    opened: set[date] = attrs.field(factory=set)
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -139,8 +156,8 @@ class Model:
     # -- days ------------------------------------------------------------------------------
 
     def working(self, d: date) -> bool:
-        """Open by the office's own calendar (weekmask and holidays)."""
-        return self.weekmask[d.weekday()] == "1" and d not in self.holidays
+        """Open by the office's own calendar (weekmask and holidays), or opened at run time."""
+        return (self.weekmask[d.weekday()] == "1" and d not in self.holidays) or d in self.opened
 
     def open(self, d: date) -> bool:
         """Open by the calendar and not closed at run time."""
@@ -300,6 +317,9 @@ class Model:
             for b in self.bookings.values()
             if b.citizen == citizen and b.channel == channel
             and b.status in ACTIVE and b.day >= today
+        ) + sum(
+            1 for e in self.line
+            if e.citizen == citizen and e.channel == channel and e.until >= today
         )  # fmt: skip
 
     def held_in_office(self, citizen: str, today: date) -> int:
@@ -308,7 +328,7 @@ class Model:
             1
             for b in self.bookings.values()
             if b.citizen == citizen and b.status in ACTIVE and b.day >= today
-        )
+        ) + sum(1 for e in self.line if e.citizen == citizen and e.until >= today)
 
     def limits_reached(self, citizen: str | None, channel: str, today: date) -> set[str | None]:
         """Which limits a new booking of ``citizen`` on ``channel`` would break: the
@@ -358,6 +378,8 @@ class Model:
             closures=dict(self.closures),
             issued={k: set(v) for k, v in self.issued.items()},
             lifts=dict(self.lifts),
+            line=list(self.line),
+            opened=set(self.opened),
         )
 
     def add(self, booking: Acked) -> None:
@@ -385,6 +407,7 @@ class Model:
         if d in self.closures:
             return []
         self.closures[d] = reason
+        self.opened.discard(d)  # closing a day opened at run time undoes the opening
         moved: list[tuple[str, date, int]] = []
         for channel in self.channels:
             booked = [b for b in self.bookings.values() if b.day == d and b.channel == channel]

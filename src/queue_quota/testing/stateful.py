@@ -6,7 +6,8 @@ places online left unused today; households of 1-3 places; with and without a pr
 date, session, claim or idempotency key; citizens who already hold bookings on other
 channels, up to the office-wide limit), cancellations, reschedules,
 check-ins, day closures, no-shows of ended days (and citizens who miss their day), lifted
-suspensions, retries, clock jumps (across the office's
+suspensions, joins and leaves of the online waitlist, promotions, days reopened (holidays
+opened at run time), retries, clock jumps (across the office's
 midnight and its opening hours) and reopenings of the storage. After every step it
 compares what the scheduler and the storage say with a deliberately naive model
 (`queue_quota.testing._model`) of what was acknowledged:
@@ -27,6 +28,11 @@ compares what the scheduler and the storage say with a deliberately naive model
   and the policy admits the request, never for a walk-in or a move, and so on;
 * a walk-in that takes online's unused places charges online's day and pool, not the
   walk-in's, and still gets the next walk-in number;
+* every change that frees places (a cancel, a reschedule, a closed or reopened day, a
+  ``promote_waitlist``) gives them, in its own transaction, to exactly the entries the
+  model promotes (joining order, the entry's until, window and places), each once, with
+  the entry's id and ticket; entries past ``until`` leave; a join is refused exactly when
+  the model says (``has_room``, a limit an entry also counts for, a suspension);
 * a retry with an idempotency key returns the same booking.
 
 Subclass it and override `SchedulerMachine.make_storage` to check your own storage::
@@ -58,13 +64,13 @@ from datetime import date, timedelta
 
 from hypothesis.stateful import invariant
 
-from ._machine_sanctions import SanctionRules
+from ._machine_waitlist import WaitlistRules
 from ._model import ACTIVE, CANCELLED
 
 __all__ = ["SchedulerMachine"]
 
 
-class SchedulerMachine(SanctionRules):
+class SchedulerMachine(WaitlistRules):
     """Random operations on a `Scheduler`, checked against a model after every step.
 
     Override `make_storage` to run it on your storage; by default it uses one
@@ -103,6 +109,8 @@ class SchedulerMachine(SanctionRules):
         sanctions: Channel booked ahead -> ``(no_show_limit, no_show_window_days,
             suspension_days)`` of its `OnlineQuota`; ``{}`` for a storage that keeps no
             sanctions (``supports_sanctions``).
+        waitlists: Whether to run the waitlist and opening rules (they are skipped anyway
+            on a storage without ``supports_waitlist``).
         citizens: The small pool of citizen ids the machine books for.
         secret: The scheduler's secret.
     """
