@@ -297,8 +297,22 @@ def test_lift_suspension_refuses_bad_input_and_storages_without_sanctions(make: 
     class NoSanctions(MemoryStorage):
         supports_sanctions = False
 
-    plain = qq.Scheduler(office(), NoSanctions())
+    plain = qq.Scheduler(office(limit=None), NoSanctions())
     with pytest.raises(qq.ConfigurationError) as caught:
         plain.lift_suspension(NIK)
     assert caught.value.message_key == "configuration_error.no_sanctions"
     assert "NoSanctions" in describe(caught.value, "id")
+
+
+def test_a_storage_without_sanctions_is_refused_for_a_sanctioning_office() -> None:
+    """An office with ``no_show_limit`` on a storage that cannot keep it: refused at once."""
+    storage = MemoryStorage()
+    setattr(storage, "supports_sanctions", False)  # noqa: B010 - as a third-party storage
+    office = qq.Office(
+        id="sanctions",
+        calendar=qq.WorkingCalendar.indonesia(),
+        policies=[OnlineQuota(capacity=2, no_show_limit=1)],
+    )
+    with pytest.raises(qq.ConfigurationError) as refused:
+        qq.Scheduler(office, storage)
+    assert refused.value.details["message_key"] == "configuration_error.no_sanctions"

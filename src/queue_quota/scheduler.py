@@ -122,6 +122,15 @@ class Scheduler(SchedulerLifecycle, SchedulerWaitlist, SchedulerSanctions):
                 f"{type(storage).__name__} does not support sessions, pools, takes_unused or "
                 "an office-wide per_citizen limit yet; use MemoryStorage or SQLiteStorage"
             )
+        sanctioned = [p.channel for p in office.policies if getattr(p, "no_show_limit", None)]
+        if sanctioned and not getattr(storage, "supports_sanctions", False):
+            raise ConfigurationError(
+                f"{type(storage).__name__} keeps no no-show sanctions, but channel "
+                f"{sanctioned[0]!r} sets no_show_limit; use a storage built on "
+                "TransactionalStorage (memory, SQLite, PostgreSQL, or your own primitives)",
+                message_key="configuration_error.no_sanctions",
+                storage=type(storage).__name__,
+            )
 
     def __repr__(self) -> str:
         return f"<Scheduler office={self._office.id!r} storage={self._storage!r}>"
