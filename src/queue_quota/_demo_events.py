@@ -1,4 +1,5 @@
-"""The demo's third part: a flooded day closed, and the citizens told, from the event log."""
+"""The demo's third part: a flooded day closed, and the citizens told, from the event log;
+then a waitlist given a cancelled place."""
 
 from __future__ import annotations
 
@@ -35,3 +36,31 @@ def run_events_demo(
         write(f"    id: {n.text['id']}\n    en: {n.text['en']}\n")
     again = notifier.run_once(now=now + timedelta(minutes=1))
     write(f"  Run again (or restarted): {again} sent; its cursor is kept in the database.\n")
+    _waitlist(sched, notifier, sent, day, now + timedelta(minutes=2), write)
+
+
+def _waitlist(
+    sched: Scheduler,
+    notifier: Notifier,
+    sent: list[Notification],
+    after: date,
+    now: datetime,
+    write: Callable[[str], object],
+) -> None:
+    """A citizen waits for a full day; a cancel gives them its place in its transaction."""
+    days = sched.availability("online", after + timedelta(days=1), after + timedelta(days=30))
+    full = next(d.day for d in days if d.capacity and not d.remaining)
+    entry = sched.join_waitlist("online", "3328019999990001", now=now, until=full)
+    leaving = sched.manifest(full, "online")[0]
+    sched.cancel(leaving.id, now=now)
+    got = sched.get(entry.ticket)
+    before = len(sent)
+    notifier.run_once(now=now)
+    told = [n for n in sent[before:] if n.event.kind == "promoted"]
+    write(
+        f"  {full:%A %d %B} is full; a citizen joins its waitlist (position {entry.position}).\n"
+        f"  {leaving.label} cancels: in the same transaction the place goes to the first in "
+        f"line,\n  who keeps the ticket they were given: {got.label} on {got.day:%A %d %B}.\n"
+    )
+    for n in told[:1]:
+        write(f"    id: {n.text['id']}\n    en: {n.text['en']}\n")
