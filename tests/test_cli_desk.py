@@ -127,3 +127,27 @@ def test_mark_no_shows_lists_the_labels_once(run: Runner) -> None:
     manifest = run("manifest", "2020-06-05", "--csv")
     statuses = [row["status"] for row in csv.DictReader(io.StringIO(manifest.out))]
     assert statuses == ["no_show", "no_show"]
+
+
+def test_lift_suspension_lets_a_citizen_who_missed_book_again(run: Runner) -> None:
+    """After a no-show the citizen is refused online (exit 1); a clerk lifts it (exit 0)."""
+    office = run.tmp / "sanctions.toml"
+    text = (Path(__file__).parent.parent / "examples" / "tegal.toml").read_text()
+    office.write_text(text.replace("horizon_days = 60\n", "horizon_days = 60\nno_show_limit = 1\n"))
+    assert run("book", "--channel", "online", "--citizen", "-", office=office, stdin=NIK).code == 0
+    marked = run("mark-no-shows", "2020-06-05", office=office, now="2020-06-08T08:00:00+07:00")
+    assert marked.code == 0, marked.err
+    later = "2020-06-08T09:00:00+07:00"
+    refused = run(
+        "book", "--channel", "online", "--citizen", "-", office=office, now=later, stdin=NIK
+    )
+    assert refused.code == 1
+    assert "ditangguhkan" in refused.err
+    assert NIK not in refused.err
+    lifted = run("lift-suspension", "--citizen", "-", office=office, now=later, stdin=NIK)
+    assert lifted.code == 0, lifted.err
+    assert NIK not in lifted.out + lifted.err
+    again = run(
+        "book", "--channel", "online", "--citizen", "-", office=office, now=later, stdin=NIK
+    )
+    assert again.code == 0, again.err

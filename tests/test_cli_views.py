@@ -29,6 +29,7 @@ COMMANDS = (
     "cancel",
     "check-in",
     "reschedule",
+    "lift-suspension",
     "close-day",
     "mark-no-shows",
     "events",

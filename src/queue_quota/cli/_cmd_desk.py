@@ -70,6 +70,26 @@ def register(add: AddCommand) -> None:
     p.add_argument("booking", metavar="ID", help=_BOOKING_HELP)
     p.add_argument("--date", metavar="D", type=iso_date, help="the new day, YYYY-MM-DD")
 
+    p = add(
+        "lift-suspension",
+        _lift_suspension,
+        access="write",
+        summary="let a suspended citizen register online again",
+        description=(
+            "A clerk's decision: the citizen's no-shows before today no longer count, so a\n"
+            "suspension after no-shows (no_show_limit) ends at once. Writes a\n"
+            "suspension_lifted event (without the citizen). Use --citizen - to read the ID\n"
+            "from standard input, so that it stays out of the shell history."
+        ),
+        examples=["--office tegal.toml lift-suspension --citizen -"],
+    )
+    p.add_argument(
+        "--citizen",
+        metavar="ID",
+        required=True,
+        help="the citizen's ID (NIK), or - to read it from standard input (not echoed)",
+    )
+
 
 def _cancel(ctx: Context, args: argparse.Namespace) -> int:
     booking = ctx.scheduler().cancel(args.booking, now=ctx.now)
@@ -93,4 +113,12 @@ def _reschedule(ctx: Context, args: argparse.Namespace) -> int:
         ctx.print(moved)
         ctx.print()
     ctx.print(fmt.ticket(sched.office, booking, ctx.lang))
+    return 0
+
+
+def _lift_suspension(ctx: Context, args: argparse.Namespace) -> int:
+    citizen = ctx.citizen(args.citizen)
+    assert citizen is not None  # the option is required
+    ctx.scheduler().lift_suspension(citizen, now=ctx.now)
+    ctx.print(ctx.text("suspension_lifted"))
     return 0

@@ -35,6 +35,9 @@ _ID: Final[dict[str, str]] = {
     "events.none": "Tidak ada peristiwa baru.",
     "reopened": "Kantor dibuka kembali pada {day}.",
     "reopened.not_closed": "{day} tidak sedang ditutup; tidak ada yang berubah.",
+    "suspension_lifted": (
+        "Penangguhan dicabut: warga ini dapat mendaftar online lagi mulai hari ini."
+    ),
     "reopened.calendar": "Kantor dibuka pada {day}, yang menurut kalender tutup ({reason}).",
     "notified": "{count} notifikasi ditangani.",
     "ticket.waitlist": "Daftar tunggu",
@@ -172,6 +175,7 @@ _EN: Final[dict[str, str]] = {
     "events.none": "No new events.",
     "reopened": "The office is open again on {day}.",
     "reopened.not_closed": "{day} is not closed; nothing changed.",
+    "suspension_lifted": "Suspension lifted: the citizen can register online again from today.",
     "reopened.calendar": "The office is open on {day}, which its calendar closes ({reason}).",
     "notified": "{count} notifications handled.",
     "ticket.waitlist": "Waiting list",
