@@ -32,6 +32,7 @@ COMMANDS = (
     "lift-suspension",
     "close-day",
     "mark-no-shows",
+    "check-office",
     "events",
     "reopen-day",
     "notify",

@@ -26,7 +26,7 @@ def test_top_level_exports() -> None:
         "InvalidTicket", "NotEligible", "Pool", "Session", "SessionAvailability",
         "InvalidTransition", "Office", "OutsideBookingWindow", "OutsideServiceHours",
         "QueueQuotaError", "QuotaExhausted", "RefusalError", "Scheduler", "SecretMismatch",
-        "StorageError", "Suspended",
+        "StorageError", "Suspended", "OfficePreview", "OverCapacity",
         "UnknownChannel", "WaitlistEntry", "WorkingCalendar", "__version__",
     }  # fmt: skip
     assert set(qq.__all__) == expected

@@ -29,6 +29,7 @@ from .errors import (
 )
 from .models import Booking, BookingStatus, DayAvailability, SessionAvailability
 from .office import Office
+from .preview import OfficePreview, OverCapacity
 from .scheduler import Scheduler
 from .waitlist import WaitlistEntry
 
@@ -48,8 +49,10 @@ __all__ = [
     "InvalidTransition",
     "NotEligible",
     "Office",
+    "OfficePreview",
     "OutsideBookingWindow",
     "OutsideServiceHours",
+    "OverCapacity",
     "Pool",
     "QueueQuotaError",
     "QuotaExhausted",

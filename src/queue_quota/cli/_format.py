@@ -20,6 +20,7 @@ __all__ = [
     "MANIFEST_FIELDS",
     "channel_name",
     "closed_reason",
+    "counter_name",
     "format_date",
     "moved_line",
     "record",
@@ -72,6 +73,25 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], right: Iterable
 def channel_name(office: Office, channel: str | None, lang: str) -> str:
     """The channel's title in ``lang`` (its key's usual name if the office lacks it)."""
     return i18n.channel_text(channel, lang, office=office)
+
+
+def counter_name(office: Office, counter: str, lang: str) -> str:
+    """A counter as readers name it: ``"c:online"`` is the channel's title,
+    ``"s:online@08:00"`` "pendaftaran online, sesi 08.00", ``"p:loket"`` "kuota bersama
+    loket" (any other name as it is)."""
+    kind, name = counter[:2], counter[2:]
+    if kind == "c:":
+        return channel_name(office, name, lang)
+    if kind == "s:":
+        channel, _, start = name.partition("@")
+        try:
+            at = i18n.format_time(time.fromisoformat(start), lang)
+        except ValueError:
+            at = start
+        return render(lang, "counter.session", channel=channel_name(office, channel, lang), at=at)
+    if kind == "p:":
+        return render(lang, "counter.pool", name=name)
+    return counter
 
 
 def closed_reason(calendar: WorkingCalendar, day: date, reason: str, lang: str) -> str:

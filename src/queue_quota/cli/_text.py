@@ -81,6 +81,22 @@ _ID: Final[dict[str, str]] = {
     "closed.moved.one": "1 pendaftaran dipindahkan. Beri tahu pemegang tiket berikut:",
     "closed.moved.other": "{count} pendaftaran dipindahkan. Beri tahu pemegang tiket berikut:",
     "no_shows.none": "Tidak ada pendaftaran yang ditandai tidak hadir.",
+    "preview.closed": "Pratinjau: jika kantor ditutup pada {day} ({reason}):",
+    "preview.moved.one": "1 pendaftaran akan dipindahkan:",
+    "preview.moved.other": "{count} pendaftaran akan dipindahkan:",
+    "preview.unchanged": (
+        "Tidak ada yang diubah (pratinjau): jalankan tanpa --dry-run untuk menutup hari itu."
+    ),
+    "check.title": "Pemeriksaan {file} terhadap pendaftaran {office} mulai {day}",
+    "check.fits": "Semua pendaftaran muat dalam kuota file baru.",
+    "check.move.none": (
+        "Tidak ada pendaftaran yang dapat dipindahkan (yang melebihi kuota sudah check-in)."
+    ),
+    "check.move.one": "1 pendaftaran harus dipindahkan (nomor terakhir lebih dulu):",
+    "check.move.other": "{count} pendaftaran harus dipindahkan (nomor terakhir lebih dulu):",
+    "check.unchanged": "Tidak ada yang diubah.",
+    "counter.session": "{channel}, sesi {at}",
+    "counter.pool": "kuota bersama {name}",
     "calendar.title": "Hari tutup {office}, {month}",
     "calendar.none": "Tidak ada hari tutup.",
     "calendar.openings": "Dibuka khusus: {days}",
@@ -109,6 +125,9 @@ _ID: Final[dict[str, str]] = {
     "col.old_label": "Nomor lama",
     "col.new_label": "Nomor baru",
     "col.new_day": "Hari baru",
+    "col.counter": "Kuota untuk",
+    "col.new_capacity": "Kuota baru",
+    "col.over": "Lebih",
     # -- configuration errors (exit status 2) ---------------------------------------------
     "err.no_office": (
         "tidak ada file kantor: berikan --office FILE atau atur variabel QUEUE_QUOTA_OFFICE"
@@ -154,6 +173,10 @@ _ID: Final[dict[str, str]] = {
         "--channel (layanan: {channels})"
     ),
     "err.no_citizen": "--citizen -: tidak ada NIK yang terbaca dari masukan standar",
+    "err.other_office": (
+        "file {file} adalah file kantor {id}, bukan {office}: periksa file kantor baru dengan "
+        "--office file kantor yang sekarang"
+    ),
 }
 
 _EN: Final[dict[str, str]] = {
@@ -215,6 +238,18 @@ _EN: Final[dict[str, str]] = {
     "closed.moved.one": "1 booking moved. Notify this ticket holder:",
     "closed.moved.other": "{count} bookings moved. Notify these ticket holders:",
     "no_shows.none": "No booking was marked as a no-show.",
+    "preview.closed": "Preview: if the office closes on {day} ({reason}):",
+    "preview.moved.one": "1 booking would be moved:",
+    "preview.moved.other": "{count} bookings would be moved:",
+    "preview.unchanged": "Nothing was changed (a preview): run without --dry-run to close the day.",
+    "check.title": "Checking {file} against the bookings of {office} from {day}",
+    "check.fits": "Every booking fits the new file's capacities.",
+    "check.move.none": "No booking can be moved (those over capacity are checked in).",
+    "check.move.one": "1 booking would have to move (the last numbers first):",
+    "check.move.other": "{count} bookings would have to move (the last numbers first):",
+    "check.unchanged": "Nothing was changed.",
+    "counter.session": "{channel}, session {at}",
+    "counter.pool": "pool {name}",
     "calendar.title": "Closed days of {office}, {month}",
     "calendar.none": "No closed day.",
     "calendar.openings": "Special openings: {days}",
@@ -242,6 +277,9 @@ _EN: Final[dict[str, str]] = {
     "col.old_label": "Old number",
     "col.new_label": "New number",
     "col.new_day": "New day",
+    "col.counter": "Counter",
+    "col.new_capacity": "New capacity",
+    "col.over": "Over",
     "err.no_office": "no office file: give --office FILE or set QUEUE_QUOTA_OFFICE",
     "err.no_database": (
         "the database {db} does not exist (check --db or QUEUE_QUOTA_DB); "
@@ -284,6 +322,10 @@ _EN: Final[dict[str, str]] = {
         "(channels: {channels})"
     ),
     "err.no_citizen": "--citizen -: no ID could be read from standard input",
+    "err.other_office": (
+        "{file} is the office file of {id}, not {office}: check a new office file with "
+        "--office naming the current one"
+    ),
 }
 
 #: language -> key -> ``str.format`` template.
