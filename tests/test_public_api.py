@@ -25,8 +25,9 @@ def test_top_level_exports() -> None:
         "ConfigurationError", "DayAvailability", "DayClosed", "IdempotencyConflict",
         "InvalidTicket", "NotEligible", "Pool", "Session", "SessionAvailability",
         "InvalidTransition", "Office", "OutsideBookingWindow", "OutsideServiceHours",
-        "QueueQuotaError", "QuotaExhausted", "RefusalError", "Scheduler", "SecretMismatch",
-        "StorageError", "Suspended", "OfficePreview", "OverCapacity",
+        "QueueQuotaError", "QuotaExhausted", "RefusalError", "Report", "ReportRow",
+        "Scheduler", "SecretMismatch",
+        "StorageError", "Suspended",
         "UnknownChannel", "WaitlistEntry", "WorkingCalendar", "__version__",
     }  # fmt: skip
     assert set(qq.__all__) == expected

@@ -32,6 +32,7 @@ EVENT_KINDS: Final = (
     "waitlist_left",
     "waitlist_expired",
     "suspension_lifted",
+    "turned_away",
 )
 
 
@@ -44,15 +45,16 @@ class Event:
             reader that has seen ``seq`` N never later finds a new event at or below N.
         kind: One of `EVENT_KINDS` (``"booked"``, ``"moved"``, ...).
         booking_id: The booking it is about, or ``None`` (a closed or reopened day, a
-            lifted suspension).
+            lifted suspension, a walk-in turned away).
         day: The booking's day (after a move, its new day), the day closed or reopened,
-            or the day a suspension was lifted.
+            the day a suspension was lifted, or the day a walk-in was turned away.
         at: When the change was made (aware, UTC).
         data: What a message needs, and nothing personal (no citizen ID, ref or ticket):
             ``channel``, ``label``, ``number``, ``places``, ``window`` (``["08:00",
             "08:30"]`` or ``None``); after a move also ``previous_day`` (ISO date),
             ``previous_number`` and ``previous_label``; for a closed day its ``reason``
-            and how many bookings were ``moved``.
+            and how many bookings were ``moved``; for a walk-in turned away (the day
+            full) the ``channel`` and the ``places`` asked for.
     """
 
     seq: int

@@ -228,6 +228,12 @@ class Reservation:
         suspension_days: Days from the latest counted no-show to ``Suspended.until``.
         calendar_version: The version of the run-time openings the candidates were built
             on; a storage that keeps openings refuses a stale one (the scheduler rebuilds).
+        log_refusal: Write an event ``turned_away`` (the channel, the places, the day
+            ``today``; nothing about the citizen) in the transaction that refuses the
+            request because no open candidate day has room. The scheduler sets it for
+            walk-in channels (`Office.walk_in_channels`), so that `Scheduler.report` counts
+            the citizens turned away at the door. A key already used, a limit, a closed
+            day or a stale calendar writes none.
     """
 
     office_id: str
@@ -251,6 +257,7 @@ class Reservation:
     no_show_window_days: int = 90
     suspension_days: int = 30
     calendar_version: str | None = None
+    log_refusal: bool = False
 
     def all_candidates(self) -> Sequence[Candidate]:
         """``candidates``, or the 0.1 candidates made from ``slots``."""

@@ -20,8 +20,8 @@ from ._candidates import build as build_candidates
 from ._idempotency import citizen_refs, request_fingerprints, same_request
 from ._inputs import Ask, check_day, check_places, check_time, quiet_not_found
 from ._lifecycle_api import SchedulerLifecycle
-from ._preview_api import SchedulerPreviews
 from ._refusals import explain
+from ._report_api import SchedulerReports
 from ._sanctions_api import SchedulerSanctions
 from ._waitlist_api import SchedulerWaitlist
 from .calendar import WorkingCalendar
@@ -53,7 +53,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Scheduler(SchedulerLifecycle, SchedulerWaitlist, SchedulerSanctions, SchedulerPreviews):
+class Scheduler(SchedulerLifecycle, SchedulerWaitlist, SchedulerSanctions, SchedulerReports):
     """Books, moves and cancels places for one `Office` on one `Storage`.
 
     Args:
@@ -302,6 +302,7 @@ class Scheduler(SchedulerLifecycle, SchedulerWaitlist, SchedulerSanctions, Sched
                     fingerprint=fingerprints[0] if idempotency_key is not None else None,
                     other_refs=refs[1:],
                     calendar_version=self._open_version,
+                    log_refusal=self._logs_refusals(policy),
                     **self._limits(policy),
                 )
             )
@@ -452,14 +453,6 @@ class Scheduler(SchedulerLifecycle, SchedulerWaitlist, SchedulerSanctions, Sched
             ConfigurationError: A past day or an empty reason.
             QuotaExhausted: The bookings cannot all be placed within a year (nothing done).
         """
-        reason, moves, when = self._closing(day, reason, now)
-        return self._storage.close_day(self._office.id, day, reason, moves, **when)
-
-    def _closing(
-        self, day: date, reason: str, now: datetime | None
-    ) -> tuple[str, dict[str, ChannelMove], dict[str, Any]]:
-        """The checks of closing ``day`` and what the storage is handed: the reason, each
-        channel's moves, ``now=`` (and ``promoter=``); shared with `preview_close_day`."""
         check_day("day", day)
         if not isinstance(reason, str) or not reason.strip():
             raise ConfigurationError(
@@ -485,7 +478,13 @@ class Scheduler(SchedulerLifecycle, SchedulerWaitlist, SchedulerSanctions, Sched
             p.channel: ChannelMove(p.prefix, build_candidates(self._office, p, days))
             for p in self._office.policies
         }
-        return reason.strip(), moves, self._when(at, frees=True) or {"now": at.astimezone(UTC)}
+        return self._storage.close_day(
+            self._office.id,
+            day,
+            reason.strip(),
+            moves,
+            **(self._when(at, frees=True) or {"now": at.astimezone(UTC)}),
+        )
 
     def mark_no_shows(self, day: date, *, now: datetime | None = None) -> list[Booking]:
         """Record who did not come on ``day``: its ``BOOKED`` bookings become ``NO_SHOW``.

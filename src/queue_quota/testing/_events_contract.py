@@ -10,13 +10,24 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+import attrs
 import pytest
 
 from ..errors import InvalidTransition, QuotaExhausted
 from ..events import Event
 from ..models import Booking
 from ..storage.base import Storage
-from ._builders import CREATED_AT, OFFICE, OTHER_OFFICE, close, day, reservation, slots
+from ..tickets import new_booking_id
+from ._builders import (
+    BASE_DAY,
+    CREATED_AT,
+    OFFICE,
+    OTHER_OFFICE,
+    close,
+    day,
+    reservation,
+    slots,
+)
 
 __all__ = ["EventsContract"]
 
@@ -81,6 +92,31 @@ class EventsContract:
         with pytest.raises(InvalidTransition):
             s.reserve(reservation(slots(day(2)), booking_id=b.id))
         assert _kinds(s) == [("booked", b.id)]
+
+    def test_a_logged_refusal_writes_one_turned_away(self, events_storage: Any) -> None:
+        """A full day refused with ``log_refusal`` writes one ``turned_away``; else none."""
+        s = events_storage
+        s.reserve(reservation(slots(day(1), capacity=1), channel="walk_in", prefix="B"))
+        full = reservation(slots(day(1), capacity=1), channel="walk_in", prefix="B")
+        with pytest.raises(QuotaExhausted):
+            s.reserve(full)
+        with pytest.raises(QuotaExhausted):
+            s.reserve(attrs.evolve(full, booking_id=new_booking_id(), log_refusal=True, places=2))
+        close(s, day(2), {}, reason="banjir")
+        shut = reservation(slots(day(2)), channel="walk_in", prefix="B")
+        with pytest.raises(QuotaExhausted):
+            s.reserve(attrs.evolve(shut, log_refusal=True))
+        log = _log(s)
+        assert [(e.kind, e.booking_id) for e in log][1:] == [
+            ("turned_away", None),
+            ("day_closed", None),
+        ]
+        away = log[1]
+        assert (away.day, away.at, dict(away.data)) == (
+            BASE_DAY,
+            CREATED_AT,
+            {"channel": "walk_in", "places": 2},
+        )
 
     def test_every_change_writes_its_event(self, events_storage: Any) -> None:
         """Cancel, check-in, move, no-show: one event each, in order; a failure: none."""
