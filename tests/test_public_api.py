@@ -27,7 +27,7 @@ def test_top_level_exports() -> None:
         "InvalidTransition", "Office", "OutsideBookingWindow", "OutsideServiceHours",
         "QueueQuotaError", "QuotaExhausted", "RefusalError", "Report", "ReportRow",
         "Scheduler", "SecretMismatch",
-        "StorageError", "Suspended",
+        "StorageError", "Suspended", "OfficePreview", "OverCapacity",
         "UnknownChannel", "WaitlistEntry", "WorkingCalendar", "__version__",
     }  # fmt: skip
     assert set(qq.__all__) == expected

@@ -29,6 +29,7 @@ from .errors import (
 )
 from .models import Booking, BookingStatus, DayAvailability, SessionAvailability
 from .office import Office
+from .preview import OfficePreview, OverCapacity
 from .report import Report, ReportRow
 from .scheduler import Scheduler
 from .waitlist import WaitlistEntry
@@ -49,8 +50,10 @@ __all__ = [
     "InvalidTransition",
     "NotEligible",
     "Office",
+    "OfficePreview",
     "OutsideBookingWindow",
     "OutsideServiceHours",
+    "OverCapacity",
     "Pool",
     "QueueQuotaError",
     "QuotaExhausted",

@@ -234,6 +234,33 @@ _ID: Final[dict[str, str]] = {
     "configuration_error.idempotency_key": (
         "Kode permintaan harus berupa teks sepanjang 1 sampai {max_length} karakter."
     ),
+    "configuration_error.demand_count": (
+        "Perkiraan permintaan: {field} harus berupa rata-rata jumlah orang setiap hari (0 "
+        "atau lebih) atau daftar bilangan bulat 0 atau lebih, satu untuk setiap hari simulasi."
+    ),
+    "configuration_error.demand_rate": (
+        "Perkiraan permintaan: {field} harus berupa bagian dari 0 sampai 1."
+    ),
+    "configuration_error.demand_hours": (
+        "Perkiraan permintaan: {field} harus berupa dua jam setempat tanpa zona waktu, yang "
+        "pertama lebih awal."
+    ),
+    "configuration_error.demand_claims": (
+        "Perkiraan permintaan: {field} harus memetakan nama klaim ke teks yang tidak kosong."
+    ),
+    "configuration_error.demand_flag": (
+        "Perkiraan permintaan: {field} harus bernilai benar atau salah."
+    ),
+    "configuration_error.demand_channel": (
+        "Perkiraan permintaan: {field} harus kosong atau berupa nama layanan."
+    ),
+    "configuration_error.simulate_channel": (
+        "Simulasi: kantor ini tidak memiliki layanan {channel} yang sesuai."
+    ),
+    "configuration_error.simulate_input": "Simulasi: nilai {field} tidak dapat dipakai.",
+    "configuration_error.simulate_days": (
+        "Simulasi: jumlah hari harus bilangan bulat 1 sampai {max_days}."
+    ),
     "unknown_channel": (
         "Layanan {channel} tidak dikenal.{did_you_mean} Layanan yang tersedia: {channels}."
     ),
@@ -459,6 +486,28 @@ _EN: Final[dict[str, str]] = {
     ),
     "configuration_error.idempotency_key": (
         "A request key must be a text of 1 to {max_length:# character|# characters}."
+    ),
+    "configuration_error.demand_count": (
+        "Demand model: {field} must be a mean number of people a day (0 or more) or a list "
+        "of whole numbers, 0 or more, one for each simulated day."
+    ),
+    "configuration_error.demand_rate": "Demand model: {field} must be a share from 0 to 1.",
+    "configuration_error.demand_hours": (
+        "Demand model: {field} must be two local times without a time zone, the first earlier."
+    ),
+    "configuration_error.demand_claims": (
+        "Demand model: {field} must map claim names to non-empty texts."
+    ),
+    "configuration_error.demand_flag": "Demand model: {field} must be True or False.",
+    "configuration_error.demand_channel": (
+        "Demand model: {field} must be empty or the name of a service."
+    ),
+    "configuration_error.simulate_channel": (
+        "Simulation: the office has no suitable {channel} service."
+    ),
+    "configuration_error.simulate_input": "Simulation: the value of {field} cannot be used.",
+    "configuration_error.simulate_days": (
+        "Simulation: the number of days must be a whole number from 1 to {max_days}."
     ),
     "unknown_channel": "Unknown service {channel}.{did_you_mean} Services: {channels}.",
     "unknown_channel.plain": "Unknown service: {message}",

@@ -20,6 +20,7 @@ from ._candidates import build as build_candidates
 from ._idempotency import citizen_refs, request_fingerprints, same_request
 from ._inputs import Ask, check_day, check_places, check_time, quiet_not_found
 from ._lifecycle_api import SchedulerLifecycle
+from ._preview_api import SchedulerPreviews
 from ._refusals import explain
 from ._report_api import SchedulerReports
 from ._sanctions_api import SchedulerSanctions
@@ -53,7 +54,9 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Scheduler(SchedulerLifecycle, SchedulerWaitlist, SchedulerSanctions, SchedulerReports):
+class Scheduler(
+    SchedulerLifecycle, SchedulerWaitlist, SchedulerSanctions, SchedulerReports, SchedulerPreviews
+):
     """Books, moves and cancels places for one `Office` on one `Storage`.
 
     Args:
@@ -453,6 +456,14 @@ class Scheduler(SchedulerLifecycle, SchedulerWaitlist, SchedulerSanctions, Sched
             ConfigurationError: A past day or an empty reason.
             QuotaExhausted: The bookings cannot all be placed within a year (nothing done).
         """
+        reason, moves, when = self._closing(day, reason, now)
+        return self._storage.close_day(self._office.id, day, reason, moves, **when)
+
+    def _closing(
+        self, day: date, reason: str, now: datetime | None
+    ) -> tuple[str, dict[str, ChannelMove], dict[str, Any]]:
+        """The checks of closing ``day`` and what the storage is handed: the reason, each
+        channel's moves, ``now=`` (and ``promoter=``); shared with `preview_close_day`."""
         check_day("day", day)
         if not isinstance(reason, str) or not reason.strip():
             raise ConfigurationError(
@@ -478,13 +489,7 @@ class Scheduler(SchedulerLifecycle, SchedulerWaitlist, SchedulerSanctions, Sched
             p.channel: ChannelMove(p.prefix, build_candidates(self._office, p, days))
             for p in self._office.policies
         }
-        return self._storage.close_day(
-            self._office.id,
-            day,
-            reason.strip(),
-            moves,
-            **(self._when(at, frees=True) or {"now": at.astimezone(UTC)}),
-        )
+        return reason.strip(), moves, self._when(at, frees=True) or {"now": at.astimezone(UTC)}
 
     def mark_no_shows(self, day: date, *, now: datetime | None = None) -> list[Booking]:
         """Record who did not come on ``day``: its ``BOOKED`` bookings become ``NO_SHOW``.

@@ -298,6 +298,14 @@ class TransactionalStorage(WaitlistOps, Sanctions, Lifecycle):
             emit(tx, meta, [moved(new, b), *promoted], at)
             return new
 
+    class _DryRun(Exception):
+        """Raised at the end of a dry run's transaction, so that the adapter rolls it back
+        (as after any failure: nothing it wrote remains); carries the result."""
+
+        def __init__(self, result: list[Booking]) -> None:
+            super().__init__("dry run")
+            self.result = result
+
     @retrying
     def close_day(
         self,
@@ -308,32 +316,46 @@ class TransactionalStorage(WaitlistOps, Sanctions, Lifecycle):
         *,
         now: datetime,
         promoter: Promoter | None = None,
+        dry_run: bool = False,
     ) -> list[Booking]:
-        with self._p.transaction(office_id, write=True) as tx:
-            closed, meta = _closed(tx)
-            if day in closed:
-                return []
-            tx.put_meta({f"{CLOSURE}{day.isoformat()}": reason})
-            opened = f"{OPENING}{day.isoformat()}"
-            if opened in tx.meta(OPENING):  # closing a day opened at run time undoes it
-                tx.put_meta({opened: None})
-                bump_openings(tx, meta)
-            closed.add(day)
-            on_day = [b for b in tx.bookings(day=day) if b.status is BookingStatus.BOOKED]
-            done: list[Booking] = []
-            changes: list[Change] = []
-            for channel, how in moves.items():
-                these = sorted((b for b in on_day if b.channel == channel), key=lambda b: b.number)
-                candidates = as_candidates(channel, how.slots)
-                for b in these:
-                    new = self._move(tx, b, candidates, how.prefix, closed, meta)
-                    done.append(new)
-                    changes.append(moved(new, b))
-            closing = ("day_closed", None, day, {"reason": reason, "moved": len(done)})
-            at = _at(now)
-            _, promoted = promote(tx, office_id, meta, closed, promoter, at)
-            emit(tx, meta, [closing, *changes, *promoted], at)
-            return done
+        """Close ``day`` and move its bookings (see `Storage.close_day`).
+
+        With ``dry_run``, the same transaction runs to its end and is then rolled back:
+        the result is exactly what closing would return, and nothing is written (no
+        closure, no counter, no event, no ``seq`` used).
+        """
+        try:
+            with self._p.transaction(office_id, write=True) as tx:
+                closed, meta = _closed(tx)
+                if day in closed:
+                    return []
+                tx.put_meta({f"{CLOSURE}{day.isoformat()}": reason})
+                opened = f"{OPENING}{day.isoformat()}"
+                if opened in tx.meta(OPENING):  # closing a day opened at run time undoes it
+                    tx.put_meta({opened: None})
+                    bump_openings(tx, meta)
+                closed.add(day)
+                on_day = [b for b in tx.bookings(day=day) if b.status is BookingStatus.BOOKED]
+                done: list[Booking] = []
+                changes: list[Change] = []
+                for channel, how in moves.items():
+                    these = sorted(
+                        (b for b in on_day if b.channel == channel), key=lambda b: b.number
+                    )
+                    candidates = as_candidates(channel, how.slots)
+                    for b in these:
+                        new = self._move(tx, b, candidates, how.prefix, closed, meta)
+                        done.append(new)
+                        changes.append(moved(new, b))
+                closing = ("day_closed", None, day, {"reason": reason, "moved": len(done)})
+                at = _at(now)
+                _, promoted = promote(tx, office_id, meta, closed, promoter, at)
+                emit(tx, meta, [closing, *changes, *promoted], at)
+                if dry_run:  # inside the transaction: the adapter rolls it all back
+                    raise self._DryRun(done)
+                return done
+        except self._DryRun as rolled_back:
+            return rolled_back.result
 
     @retrying
     def mark_no_shows(
