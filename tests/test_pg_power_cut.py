@@ -219,12 +219,22 @@ def run_cuts(
     return found
 
 
-@pytest.mark.parametrize(("variant", "seed"), [("plain", 11062020), ("pooled", 12062020)])
+@pytest.mark.parametrize(
+    ("variant", "seed", "early"),
+    [("plain", 11062020, False), ("pooled", 12062020, False), ("pooled", 14062020, True)],
+)
 def test_acknowledged_bookings_survive_server_power_cuts(
-    cluster: PostgresCluster, tmp_path: Path, variant: str, seed: int
+    cluster: PostgresCluster,
+    tmp_path: Path,
+    variant: str,
+    seed: int,
+    early: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Four immediate stops / postmaster kills under four booking processes: every
-    acknowledged booking and cancel is there, counters equal the rows, none over capacity."""
+    acknowledged booking and cancel is there, counters equal the rows, none over capacity
+    (also with ``early_release``: the lock freed before the flush, a barrier after)."""
+    monkeypatch.setenv(pw.STORAGE_OPTIONS, json.dumps({"early_release": early}))
     cuts = ["immediate", "sigkill"] * (ROUNDS // 2)
     found = run_cuts(cluster, tmp_path, variant, seed, cuts)
     assert found["problems"] == [], found["problems"][:8]
@@ -240,10 +250,11 @@ def test_acknowledged_bookings_survive_server_power_cuts(
 
 
 def test_the_check_catches_acknowledgement_before_durability(
-    cluster: PostgresCluster, tmp_path: Path
+    cluster: PostgresCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same workers and stops, on connections with ``synchronous_commit=off`` (a
     commit acknowledged before its WAL is flushed): acknowledged bookings are lost."""
+    monkeypatch.setenv(pw.STORAGE_OPTIONS, json.dumps({"early_release": False}))  # no barrier
     found = run_cuts(
         cluster,
         tmp_path,

@@ -83,7 +83,9 @@ class _Scope:
             raise StorageError(f"no PostgreSQL connection: {exc}") from exc
         self._conn = conn
         lock = (prims.lock_sql, prims.office_ns) if write else None
-        self._tx = PgTransaction(conn, office_id, write, prims.queries, lock, prims.prepare)
+        self._tx = PgTransaction(
+            conn, office_id, write, prims.queries, lock, prims.prepare, prims.early_release
+        )
 
     def __enter__(self) -> PgTransaction:
         return self._tx
@@ -108,6 +110,9 @@ class _Scope:
                     if _lost(conn, error):
                         p.failed(self._pool)
                         raise CommitInDoubt("the connection was lost while committing") from error
+                    if self._tx.barrier_sent:  # the COMMIT may have been kept before it
+                        self._rollback()
+                        raise CommitInDoubt("the durability barrier failed") from error
                     self._rollback()  # a write sent with the COMMIT failed: nothing was kept
                     exc = error
             else:
@@ -143,8 +148,11 @@ class PgPrimitives:
         timeout: float,
         max_attempts: int,
         prepare: bool,
+        early_release: bool = False,
     ) -> None:
         self.conninfo = conninfo
+        #: Release the office's lock before the commit's flush; acknowledge after a barrier.
+        self.early_release = early_release
         self._pool: Pool | None = pool
         self.owns_pool = conninfo is not None
         self.schema = schema

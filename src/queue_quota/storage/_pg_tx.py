@@ -10,6 +10,15 @@ in parallel. A read transaction is ``REPEATABLE READ READ ONLY`` (one snapshot),
 same way. On a connection that is not in autocommit (a pool of the caller's), psycopg
 begins the transaction itself, and ``SET TRANSACTION`` gives it its isolation level.
 
+Early lock release (``early_release``, the default): a write transaction also says
+``SET LOCAL synchronous_commit TO off``, so that its ``COMMIT`` returns, and the office's
+lock is released, without waiting for the WAL to reach the disk; the same round trip then
+carries a *durability barrier*, a tiny transaction that must be flushed (``SET LOCAL
+synchronous_commit TO on`` and one WAL record of its own, a logical message: without a
+record PostgreSQL commits it without a flush), whose commit follows ours in the WAL: when
+it returns, our commit is on disk too. Only then is the change acknowledged. Barriers of
+concurrent transactions share the server's flushes. See "The crowd day".
+
 Nothing is kept on the connection between transactions (no ``SET`` outside one, no
 session lock), so the storage works through a pgbouncer in transaction mode.
 """
@@ -32,7 +41,18 @@ if TYPE_CHECKING:
 
     Conn = psycopg.Connection[TupleRow]
 
-__all__ = ["PgTransaction"]
+__all__ = ["BARRIER", "PgTransaction"]
+
+#: After an early-released COMMIT: a transaction that must wait for the WAL flush past
+#: it. It must write WAL (a transaction that writes none commits without a flush, whatever
+#: ``synchronous_commit`` says): a transactional logical message, one small record.
+BARRIER = (
+    b"BEGIN",
+    b"SET LOCAL synchronous_commit TO on",
+    b"SELECT pg_logical_emit_message(true, 'queue_quota', '')",
+    b"COMMIT",
+)
+_ASYNC = b"SET LOCAL synchronous_commit TO off"
 
 _BEGIN = {
     (True, True): b"BEGIN ISOLATION LEVEL READ COMMITTED",
@@ -50,6 +70,7 @@ class PgTransaction:
     """
 
     __slots__ = (
+        "_barrier",
         "_conn",
         "_lock",
         "_meta",
@@ -57,6 +78,7 @@ class PgTransaction:
         "_pending",
         "_prep",
         "_q",
+        "barrier_sent",
         "begun",
         "statements",
     )
@@ -69,8 +91,12 @@ class PgTransaction:
         queries: Mapping[str, bytes],
         lock: tuple[bytes, int] | None,
         prepare: bool | None,
+        early_release: bool = False,
     ) -> None:
         self._conn = conn
+        self._barrier = early_release and write
+        #: Whether the COMMIT went with a barrier (a failure after it is a commit in doubt).
+        self.barrier_sent = False
         self._office = office_id
         self._q = queries
         self._prep = prepare
@@ -100,6 +126,9 @@ class PgTransaction:
         self.begun = True
         with conn.pipeline():
             conn.execute(begin, prepare=False)
+            if self._barrier:
+                conn.execute(_ASYNC, prepare=False)
+                self.statements += 1
             if lock is not None:
                 conn.execute(lock[0], (lock[1], self._office), prepare=self._prep)
             cur = conn.execute(query, params, prepare=self._prep)
@@ -116,16 +145,28 @@ class PgTransaction:
         self._pending.append((self._q[name], params))
 
     def commit(self) -> None:
-        """COMMIT, with the writes still held back in the same round trip."""
+        """COMMIT, with the writes still held back (and, with early release, the durability
+        barrier) in the same round trip."""
         conn = self._conn
-        if not self._pending:
+        barrier = self._barrier and self.begun
+        if not self._pending and not barrier:
             conn.commit()
             return
         pending, self._pending = self._pending, []
+        self.barrier_sent = barrier
         with conn.pipeline():
             for held, values in pending:
                 conn.execute(held, values, prepare=self._prep)
             conn.commit()
+            if barrier:
+                if conn.autocommit:
+                    for statement in BARRIER:
+                        conn.execute(statement, prepare=False)
+                else:  # psycopg begins the barrier's transaction itself
+                    for statement in BARRIER[1:-1]:
+                        conn.execute(statement, prepare=False)
+                    conn.commit()
+                self.statements += len(BARRIER)
 
     def counters(
         self, scopes: Sequence[str], start: date, end: date
