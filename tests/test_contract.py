@@ -34,6 +34,7 @@ PG_MISSING = PG_FIXTURES or PG_ADAPTER
 BACKENDS = [
     pytest.param("memory", id="memory"),
     pytest.param("sqlite", id="sqlite"),
+    pytest.param("sqlite-group", id="sqlite-group"),
     pytest.param(
         "postgres",
         id="postgres",
@@ -54,6 +55,9 @@ def storage_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
     elif request.param == "sqlite":
         path = tmp_path / "contract.sqlite3"
         yield lambda: SQLiteStorage(path)
+    elif request.param == "sqlite-group":  # group commit: threads share transactions
+        path = tmp_path / "contract.sqlite3"
+        yield lambda: SQLiteStorage(path, group_commit=True)
     else:
         conninfo: str = request.getfixturevalue("postgres_conninfo")
         schema = unique_schema()
@@ -64,7 +68,8 @@ def storage_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
 
 
 class TestStorageContract(StorageContract):
-    """MemoryStorage, SQLiteStorage and PostgresStorage keep the storage contract."""
+    """MemoryStorage, SQLiteStorage (also with group commit) and PostgresStorage keep the
+    storage contract."""
 
 
 # -- policies ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ interleaved with another writer's (see "The capacity model").
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
@@ -18,10 +19,12 @@ from ..errors import (
     BookingNotFound,
     InvalidTransition,
     QuotaExhausted,
+    RefusalError,
     StorageError,
 )
 from ..models import Booking, BookingStatus, Candidate, Reservation, Slot, make_label
-from ._lifecycle import OPENING, Lifecycle, bump_openings, check_openings
+from ._combine import Combiner, GroupCommit
+from ._lifecycle import OPENING, Lifecycle, StaleCalendar, bump_openings, check_openings
 from ._log import Change, about, emit, moved
 from ._log import event_time as _at
 from ._retry import ATTEMPTS, retrying
@@ -59,11 +62,13 @@ def _not_booked(b: Booking, verb: str) -> InvalidTransition:
     )
 
 
-class TransactionalStorage(WaitlistOps, Sanctions, Lifecycle):
+class TransactionalStorage(GroupCommit, WaitlistOps, Sanctions, Lifecycle):
     """A complete `Storage` over an adapter's `Primitives`.
 
     Args:
         primitives: The adapter (transactions over counters, bookings and meta).
+        group_commit: Let the reservations of one office waiting in this process share
+            one transaction, its lock hold and its flush (see "The crowd day").
 
     Example:
         ```python
@@ -75,8 +80,12 @@ class TransactionalStorage(WaitlistOps, Sanctions, Lifecycle):
     #: Takes several counters (sessions, pools), several places and office-wide limits.
     supports_counters = True
 
-    def __init__(self, primitives: Primitives) -> None:
+    def __init__(self, primitives: Primitives, *, group_commit: bool = False) -> None:
         self._p = primitives
+        #: Reservations of one office waiting in this process share a transaction.
+        self._group = bool(group_commit)
+        self._combiners: dict[str, Combiner] = {}
+        self._combiners_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._p!r}>"
@@ -171,7 +180,7 @@ class TransactionalStorage(WaitlistOps, Sanctions, Lifecycle):
                 tx.put_meta({SECRET: fingerprint})
             return stored
 
-    def reserve(self, reservation: Reservation) -> Booking:
+    def _reserve_alone(self, reservation: Reservation) -> Booking:
         for attempt in range(ATTEMPTS):
             try:
                 return self._reserve(reservation)
@@ -199,34 +208,40 @@ class TransactionalStorage(WaitlistOps, Sanctions, Lifecycle):
         return found[0] if found else None
 
     def _reserve(self, reservation: Reservation) -> Booking:
-        r = reservation
+        with self._p.transaction(reservation.office_id, write=True) as tx:
+            outcome = self._reserve_in(tx, reservation)
+        if isinstance(outcome, Booking):
+            return outcome
+        raise outcome  # a refusal, after the commit (the skip pointer may have advanced)
+
+    def _reserve_in(self, tx: Transaction, r: Reservation) -> Booking | Exception:
+        """One reservation inside ``tx``: the booking, or the refusal to raise once ``tx``
+        has committed (a refusal writes nothing but a skip pointer or a ``turned_away``
+        event). Raises only when ``tx`` must be rolled back."""
         candidates = r.all_candidates()
         digest = r.candidates_key or candidates_digest(candidates)
-        with self._p.transaction(r.office_id, write=True) as tx:
-            if r.idempotency_key is not None:
-                existing = tx.bookings(key=r.idempotency_key)
-                if existing:
-                    return existing[0]
-            closed, meta = _closed(tx)
+        if r.idempotency_key is not None:
+            existing = tx.bookings(key=r.idempotency_key)
+            if existing:
+                return existing[0]
+        closed, meta = _closed(tx)
+        try:
             check_openings(meta, r.calendar_version)
             self._check_limits(tx, r, meta)
-            found = find(
-                tx, r.channel, candidates, r.places, meta=meta, closed=closed, digest=digest
-            )
-            if found is None:
-                # Commit (the skip pointer may have advanced), then refuse.
-                duplicate = bool(tx.bookings(booking_id=r.booking_id))
-                if r.log_refusal and not duplicate and any(c.day not in closed for c in candidates):
-                    # Full (not closed): turned away, counted by `Scheduler.report`.
-                    data = {"channel": r.channel, "places": r.places}
-                    emit(tx, meta, [("turned_away", None, r.today, data)], r.created_at)
-            else:
-                booking = book_new(tx, r, *found)
-                emit(tx, meta, [about("booked", booking)], r.created_at)
-                return booking
-        if duplicate:
-            raise duplicate_id()
-        raise QuotaExhausted(channel=r.channel)
+        except (RefusalError, StaleCalendar) as refused:
+            return refused
+        found = find(tx, r.channel, candidates, r.places, meta=meta, closed=closed, digest=digest)
+        if found is not None:
+            booking = book_new(tx, r, *found)
+            emit(tx, meta, [about("booked", booking)], r.created_at)
+            return booking
+        if tx.bookings(booking_id=r.booking_id):
+            return duplicate_id()
+        if r.log_refusal and any(c.day not in closed for c in candidates):
+            # Full (not closed): turned away, counted by `Scheduler.report`.
+            data = {"channel": r.channel, "places": r.places}
+            emit(tx, meta, [("turned_away", None, r.today, data)], r.created_at)
+        return QuotaExhausted(channel=r.channel)
 
     @retrying
     def cancel(

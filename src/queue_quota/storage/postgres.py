@@ -69,6 +69,8 @@ class PostgresStorage(TransactionalStorage):
             id). Worth it where a flush is slow (a few ms); measured on a fast local disk
             it gains little. ``False`` (the default): the server's ``synchronous_commit``.
             See "The crowd day".
+        group_commit: The bookings of one office waiting in this process (its threads)
+            share one transaction: one lock hold, one commit and flush, in arrival order.
 
     Raises:
         ConfigurationError: psycopg is not installed, or a bad argument.
@@ -87,6 +89,7 @@ class PostgresStorage(TransactionalStorage):
         max_attempts: int = 5,
         prepare: bool = True,
         early_release: bool = False,
+        group_commit: bool = False,
     ) -> None:
         error = import_error()
         if error is not None:
@@ -138,7 +141,9 @@ class PostgresStorage(TransactionalStorage):
             prepare=prepare,
             early_release=early_release,
         )
-        super().__init__(self._pg)
+        if not isinstance(group_commit, bool):
+            raise ConfigurationError(f"group_commit must be True or False, got {group_commit!r}")
+        super().__init__(self._pg, group_commit=group_commit)
 
     def __repr__(self) -> str:
         where = "owned pool" if self._pg.owns_pool else "shared pool"

@@ -32,13 +32,22 @@ class SQLiteStorage(TransactionalStorage):
         synchronous: ``"FULL"`` (default: a commit survives power loss) or ``"NORMAL"``
             (faster; the last commits may be lost on power loss, never on a process crash).
         timeout: Seconds a writer waits for the file's write lock before `StorageError`.
+        group_commit: The bookings of one office waiting in this process (a web server's
+            threads) share one transaction and its fsync, in arrival order; ``FULL`` is
+            kept, and a booking returns only once its transaction committed. See "The
+            crowd day".
 
     Each thread (and each process after a fork) gets its own connection. The schema is
     created on first use, and a file made by an earlier version (0.1) is upgraded in place.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, synchronous: str = "FULL", timeout: float = 30.0
+        self,
+        path: str | os.PathLike[str],
+        *,
+        synchronous: str = "FULL",
+        timeout: float = 30.0,
+        group_commit: bool = False,
     ) -> None:
         if str(path) in ("", ":memory:") or str(path).startswith("file::memory:"):
             raise ConfigurationError(
@@ -54,8 +63,10 @@ class SQLiteStorage(TransactionalStorage):
             raise ConfigurationError(f"timeout must be a positive number, got {timeout!r}")
         self._path = Path(path)
         self._synchronous = sync
+        if not isinstance(group_commit, bool):
+            raise ConfigurationError(f"group_commit must be True or False, got {group_commit!r}")
         self._sqlite = SQLitePrimitives(self._path, sync, float(timeout))
-        super().__init__(self._sqlite)
+        super().__init__(self._sqlite, group_commit=group_commit)
 
     def __repr__(self) -> str:
         return f"<SQLiteStorage {str(self._path)!r} synchronous={self._synchronous}>"
