@@ -40,6 +40,8 @@ COMMANDS = (
     "join-waitlist",
     "leave-waitlist",
     "promote-waitlist",
+    "simulate",
+    "report",
 )
 
 

@@ -261,6 +261,9 @@ _ID: Final[dict[str, str]] = {
     "configuration_error.simulate_days": (
         "Simulasi: jumlah hari harus bilangan bulat 1 sampai {max_days}."
     ),
+    "configuration_error.charts_extra": (
+        "Grafik memerlukan paket tambahan {extra}; pasang dengan: {command}"
+    ),
     "unknown_channel": (
         "Layanan {channel} tidak dikenal.{did_you_mean} Layanan yang tersedia: {channels}."
     ),
@@ -365,6 +368,36 @@ _ID: Final[dict[str, str]] = {
     "status.checked_in": "sudah check-in",
     "status.cancelled": "dibatalkan",
     "status.no_show": "tidak hadir",
+    # -- charts (queue_quota.charts) ----------------------------------------------------
+    "chart.simulation": "{office}: simulasi {count} hari mulai {start}",
+    "chart.comparison": "{a} dan {b}: warga yang sama, {count} hari mulai {start}",
+    "chart.report": "{office}: laporan {start} sampai {end}",
+    "chart.office": "Kantor {name}",
+    "chart.series": "{series} ({office})",
+    "chart.date": "Tanggal",
+    "chart.people": "Jumlah orang",
+    "chart.working_days": "Hari kerja",
+    "chart.closed": "Kantor tutup",
+    "chart.demand.title": "Kuota online dan pendaftar online setiap hari",
+    "chart.online_arrivals": "Pendaftar online baru",
+    "chart.online_retries": "Mencoba lagi",
+    "chart.online_capacity": "Kuota online",
+    "chart.online_booked": "Terisi untuk hari itu",
+    "chart.surge": "Hari pertama: {count} pendaftar",
+    "chart.wait.title": "Waktu tunggu dalam hari kerja, menurut hari mendaftar",
+    "chart.wait_mean": "Rata-rata",
+    "chart.wait_max": "Terlama",
+    "chart.quoted_wait": "Tunggu bagi pendaftar baru",
+    "chart.walk_in.title": "Walk-in setiap hari: mendapat nomor dan ditolak",
+    "chart.walk_ins_served": "Mendapat nomor",
+    "chart.walk_ins_turned_away": "Ditolak",
+    "chart.no_walk_in": "Kantor ini tidak memiliki layanan walk-in.",
+    "chart.turned_away_per_day": "Walk-in yang ditolak setiap hari",
+    "chart.capacity.title": "Kuota dan tempat terisi setiap hari, menurut layanan",
+    "chart.capacity_of": "Kuota {channel}",
+    "chart.booked_of": "Terisi {channel}",
+    "chart.no_shows.title": "Tidak hadir setiap hari",
+    "chart.turned_away.title": "Walk-in ditolak karena kuota hari itu penuh",
     # -- command line -------------------------------------------------------------------
     "cli.closed.moved": "{count} pendaftaran dipindahkan. Beri tahu pemegang tiket berikut:",
 }
@@ -509,6 +542,7 @@ _EN: Final[dict[str, str]] = {
     "configuration_error.simulate_days": (
         "Simulation: the number of days must be a whole number from 1 to {max_days}."
     ),
+    "configuration_error.charts_extra": "Charts need the {extra} extra; install it with: {command}",
     "unknown_channel": "Unknown service {channel}.{did_you_mean} Services: {channels}.",
     "unknown_channel.plain": "Unknown service: {message}",
     "did_you_mean": " Did you mean {suggestion}?",
@@ -572,6 +606,35 @@ _EN: Final[dict[str, str]] = {
     "status.checked_in": "checked in",
     "status.cancelled": "cancelled",
     "status.no_show": "no show",
+    "chart.simulation": "{office}: simulation of {count:# day|# days} from {start}",
+    "chart.comparison": "{a} and {b}: the same citizens, {count:# day|# days} from {start}",
+    "chart.report": "{office}: report from {start} to {end}",
+    "chart.office": "Office {name}",
+    "chart.series": "{series} ({office})",
+    "chart.date": "Date",
+    "chart.people": "People",
+    "chart.working_days": "Working days",
+    "chart.closed": "Office closed",
+    "chart.demand.title": "Online places and online registrations per day",
+    "chart.online_arrivals": "New online registrations",
+    "chart.online_retries": "Trying again",
+    "chart.online_capacity": "Online places",
+    "chart.online_booked": "Booked for the day",
+    "chart.surge": "First day: {count:# registration|# registrations}",
+    "chart.wait.title": "Wait in working days, by day of registration",
+    "chart.wait_mean": "Mean",
+    "chart.wait_max": "Longest",
+    "chart.quoted_wait": "Wait quoted to a new registrant",
+    "chart.walk_in.title": "Walk-ins per day: given a number and turned away",
+    "chart.walk_ins_served": "Given a number",
+    "chart.walk_ins_turned_away": "Turned away",
+    "chart.no_walk_in": "This office has no walk-in service.",
+    "chart.turned_away_per_day": "Walk-ins turned away per day",
+    "chart.capacity.title": "Capacity and places booked per day, by service",
+    "chart.capacity_of": "Capacity, {channel}",
+    "chart.booked_of": "Booked, {channel}",
+    "chart.no_shows.title": "No-shows per day",
+    "chart.turned_away.title": "Walk-ins turned away because the day was full",
     "cli.closed.moved": (
         "{count:# booking|# bookings} moved. Notify {count:this ticket holder|these ticket "
         "holders}:"

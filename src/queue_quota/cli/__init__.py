@@ -7,13 +7,14 @@
 Commands: ``demo``, ``calendar``, ``availability``, ``manifest`` (they only look);
 ``book``, ``walk-in``, ``bookings``; ``cancel``, ``check-in``, ``reschedule``;
 ``close-day``, ``mark-no-shows``, ``reopen-day``; ``events``, ``notify`` (the event log);
-``waitlist``, ``join-waitlist``, ``leave-waitlist``, ``promote-waitlist`` (the waitlist).
+``waitlist``, ``join-waitlist``, ``leave-waitlist``, ``promote-waitlist`` (the waitlist);
+``simulate`` (an office file against a demand, no database) and ``report`` (planning).
 ``queue-quota COMMAND --help`` explains each; the global
 options may come before or after the command. docs/reference/cli.md is the full reference.
 
 The package: `_parser` (argument types, global options, assembling the parser), one module
 per group of commands (`_cmd_views`, `_cmd_booking`, `_cmd_desk`, `_cmd_days`,
-`_cmd_events`, `_cmd_waitlist`), `_format`
+`_cmd_events`, `_cmd_waitlist`, `_cmd_plan`), `_format`
 (tables, tickets, records), `_context` (office, database, secret, scheduler, the citizen's
 ID), `_keys` (the key file), `_text` (the command line's phrases in both languages) and
 `_main` (running a command, exit statuses).

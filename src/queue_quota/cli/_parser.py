@@ -185,7 +185,15 @@ def _global_options(*, suppress: bool) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``queue-quota`` (exposed for documentation tools)."""
-    from . import _cmd_booking, _cmd_days, _cmd_desk, _cmd_events, _cmd_views, _cmd_waitlist
+    from . import (
+        _cmd_booking,
+        _cmd_days,
+        _cmd_desk,
+        _cmd_events,
+        _cmd_plan,
+        _cmd_views,
+        _cmd_waitlist,
+    )
 
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -218,6 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler, access=access, command_name=name)
         return sub
 
-    for module in (_cmd_views, _cmd_booking, _cmd_desk, _cmd_days, _cmd_events, _cmd_waitlist):
+    modules = (
+        _cmd_views,
+        _cmd_booking,
+        _cmd_desk,
+        _cmd_days,
+        _cmd_events,
+        _cmd_waitlist,
+        _cmd_plan,
+    )
+    for module in modules:
         module.register(add)
     return parser

@@ -109,6 +109,57 @@ _ID: Final[dict[str, str]] = {
     "no": "tidak",
     "prompt.citizen": "NIK (tidak ditampilkan): ",
     "warning": "peringatan: {message}",
+    # -- planning: simulate, report (cli/_cmd_plan.py) ---------------------------------
+    "simulate.title": "Simulasi {office}: {days} hari mulai {start} (seed {seed})",
+    "simulate.demand": (
+        "Permintaan: {online} pendaftar online setiap hari kerja, {surge} tambahan pada hari "
+        "pertama, {walk_in} walk-in setiap pagi; tidak hadir {no_show}, batal {cancel}."
+    ),
+    "simulate.people": (
+        "Pendaftar online: {registrants}; mendapat tempat {given}, menyerah {gave_up}, masih "
+        "menunggu {waiting}."
+    ),
+    "simulate.wait": (
+        "Median waktu tunggu {p50} hari kerja, 9 dari 10 paling lama {p90}, terlama {max}; "
+        "walk-in ditolak {share}."
+    ),
+    "simulate.no_wait": "Tidak ada pendaftar online yang mendapat tempat; walk-in ditolak {share}.",
+    "simulate.use": (
+        "Kuota terpakai: {utilisation}; periode pendaftaran online penuh pada {full} dari "
+        "{days} hari kerja."
+    ),
+    "simulate.full": "penuh",
+    "compare.title": (
+        "Perbandingan {a} dan {b} dengan warga yang sama: {days} hari mulai {start} (seed {seed})"
+    ),
+    "compare.difference": "Selisih ({b} - {a})",
+    "row.registrants": "Pendaftar online",
+    "row.given": "Mendapat tempat",
+    "row.gave_up": "Menyerah",
+    "row.wait_p50": "Median tunggu (hari kerja)",
+    "row.wait_p90": "9 dari 10 paling lama",
+    "row.wait_max": "Tunggu terlama",
+    "row.walk_in_share": "Walk-in ditolak",
+    "row.days_full": "Hari periode penuh",
+    "plan.chart": "Grafik disimpan di {path}.",
+    "report.title": "Laporan {office}, {start} sampai {end}",
+    "report.channel": (
+        "{channel}: {held} dari {capacity} tempat terpakai ({utilisation}); tidak hadir "
+        "{no_shows} ({no_show_rate})."
+    ),
+    "report.turned_away": "{channel}: {turned_away} orang ditolak karena kuota penuh ({share}).",
+    "report.total": "Jumlah",
+    "col.online_demand": "Daftar online",
+    "col.online_capacity": "Kuota online",
+    "col.online_booked": "Terisi",
+    "col.quoted_wait": "Tunggu",
+    "col.walk_ins": "Walk-in",
+    "col.turned_away": "Ditolak",
+    "col.checked_in": "Hadir",
+    "col.no_shows": "Tidak hadir",
+    "col.pending": "Belum",
+    "col.cancelled": "Batal",
+    "err.report_range": "--to ({end}) tidak boleh sebelum --from ({start})",
     # -- table columns ------------------------------------------------------------------
     "col.date": "Tanggal",
     "col.reason": "Keterangan",
@@ -262,6 +313,56 @@ _EN: Final[dict[str, str]] = {
     "no": "no",
     "prompt.citizen": "Citizen ID (not shown): ",
     "warning": "warning: {message}",
+    "simulate.title": "Simulation of {office}: {days} days from {start} (seed {seed})",
+    "simulate.demand": (
+        "Demand: {online} online registrations a working day, {surge} more on the first "
+        "day, {walk_in} walk-ins a morning; no-shows {no_show}, cancellations {cancel}."
+    ),
+    "simulate.people": (
+        "Online registrants: {registrants}; given a place {given}, gave up {gave_up}, still "
+        "waiting {waiting}."
+    ),
+    "simulate.wait": (
+        "Median wait {p50} working days, 9 in 10 within {p90}, max {max}; walk-ins turned "
+        "away {share}."
+    ),
+    "simulate.no_wait": "No online registrant was given a place; walk-ins turned away {share}.",
+    "simulate.use": (
+        "Places used: {utilisation}; the online booking window was full on {full} of "
+        "{days} working days."
+    ),
+    "simulate.full": "full",
+    "compare.title": ("{a} and {b} on the same citizens: {days} days from {start} (seed {seed})"),
+    "compare.difference": "Difference ({b} - {a})",
+    "row.registrants": "Online registrants",
+    "row.given": "Given a place",
+    "row.gave_up": "Gave up",
+    "row.wait_p50": "Median wait (working days)",
+    "row.wait_p90": "9 in 10 within",
+    "row.wait_max": "Longest wait",
+    "row.walk_in_share": "Walk-ins turned away",
+    "row.days_full": "Days the window was full",
+    "plan.chart": "Chart written to {path}.",
+    "report.title": "Report of {office}, {start} to {end}",
+    "report.channel": (
+        "{channel}: {held} of {capacity} places used ({utilisation}); no-shows {no_shows} "
+        "({no_show_rate})."
+    ),
+    "report.turned_away": (
+        "{channel}: {turned_away} people turned away because the day was full ({share})."
+    ),
+    "report.total": "Total",
+    "col.online_demand": "Online tries",
+    "col.online_capacity": "Online places",
+    "col.online_booked": "Booked",
+    "col.quoted_wait": "Wait",
+    "col.walk_ins": "Walk-ins",
+    "col.turned_away": "Turned away",
+    "col.checked_in": "Checked in",
+    "col.no_shows": "No-shows",
+    "col.pending": "Pending",
+    "col.cancelled": "Cancelled",
+    "err.report_range": "--to ({end}) must not be before --from ({start})",
     "col.date": "Date",
     "col.reason": "Closed because",
     "col.capacity": "Capacity",
