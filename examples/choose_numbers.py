@@ -63,7 +63,7 @@ def draw(folder: Path) -> None:
     both = compare(
         with_online(tegal, 20), with_online(tegal, 30), demand, start=REOPENS, days=60, seed=2020
     )
-    comparison_chart(both, folder / "tegal-20-vs-30.png", lang="en", names=("20", "30"))
+    comparison_chart(both, folder / "tegal-20-vs-30.png", lang="en", names=("20 a day", "30 a day"))
 
 
 def answer() -> int:
