@@ -211,3 +211,24 @@ def test_report_range_and_rows_counted_from_the_database(run: Runner) -> None:
         (count,) = conn.execute("SELECT sum(places) FROM qq_booking").fetchone()
     doc = json.loads(run("report", "--from", "2020-06-04", "--to", "2020-06-05", "--json").out)
     assert sum(t["booked"] + t["cancelled"] for t in doc["totals"]) == count
+
+
+def test_simulate_max_wait_answers_how_many_places(run: Runner) -> None:
+    """--max-wait W: the fewest online places a day with which nobody waits more than W
+    working days; the same number as the library's search, and one fewer does not do."""
+    from queue_quota.simulate import smallest_capacity
+
+    office = load_office(EXAMPLE)
+    demand = Demand(online_per_day=25, walk_in_per_day=35, first_day_surge=100)
+    found = smallest_capacity(office, demand, max_wait=4, start=date(2020, 6, 8), days=12, seed=3)
+    assert found is not None
+    assert found.below is not None
+    assert (found.below.summary.wait_max or 99) > 4
+    r = run(*SIM, "--max-wait", "4", "--lang", "en")
+    assert r.code == 0, r.err
+    assert r.out.startswith(f"{found.capacity} places a day on online registration: nobody")
+    document = json.loads(run(*SIM, "--max-wait", "4", "--json").out)
+    assert (document["capacity"], document["max_wait"]) == (found.capacity, 4)
+    assert document["summary"]["wait_max"] <= 4
+    refused = run(*SIM, "--max-wait", "4", "--compare", str(EXAMPLE))
+    assert refused.code == 2

@@ -480,6 +480,28 @@ def test_public_names() -> None:
     import queue_quota.simulate as sim_module
 
     assert set(sim_module.__all__) == {
-        "MAX_DAYS", "Comparison", "DayRow", "Demand", "Simulation", "Summary", "compare",
-        "simulate",
+        "MAX_DAYS", "CapacityAnswer", "Comparison", "DayRow", "Demand", "Simulation", "Summary",
+        "compare", "simulate", "smallest_capacity",
     }  # fmt: skip
+
+
+def test_smallest_capacity_against_a_hand_calculation() -> None:
+    """10 registrations every working day (exact counts), lead 1: 10 places a day give every
+    citizen the next working day (wait 1), 9 leave a backlog that grows by 1 a day."""
+    import queue_quota as qq
+    from queue_quota.policies import OnlineQuota
+    from queue_quota.simulate import Demand, smallest_capacity
+
+    office = qq.Office(
+        id="hand",
+        calendar=qq.WorkingCalendar(weekmask="1111100", tz="Asia/Jakarta"),
+        policies=[OnlineQuota(capacity=3, lead_days=1, horizon_days=30, per_citizen=None)],
+    )
+    demand = Demand(online_per_day=[10 if d % 7 < 5 else 0 for d in range(21)], poisson=False)
+    found = smallest_capacity(office, demand, max_wait=1, start=date(2020, 6, 1), days=21, seed=7)
+    assert found is not None
+    assert found.capacity == 10
+    assert found.simulation.summary.wait_max == 1
+    assert found.below is not None
+    assert (found.below.summary.wait_max or 0) > 1
+    assert smallest_capacity(office, demand, max_wait=3, start=date(2020, 6, 1), days=21, seed=7)

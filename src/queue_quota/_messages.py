@@ -258,6 +258,9 @@ _ID: Final[dict[str, str]] = {
         "Simulasi: kantor ini tidak memiliki layanan {channel} yang sesuai."
     ),
     "configuration_error.simulate_input": "Simulasi: nilai {field} tidak dapat dipakai.",
+    "configuration_error.simulate_capacity": (
+        "Kapasitas layanan {channel} tidak dapat diubah-ubah dalam simulasi ini."
+    ),
     "configuration_error.simulate_days": (
         "Simulasi: jumlah hari harus bilangan bulat 1 sampai {max_days}."
     ),
@@ -539,6 +542,9 @@ _EN: Final[dict[str, str]] = {
         "Simulation: the office has no suitable {channel} service."
     ),
     "configuration_error.simulate_input": "Simulation: the value of {field} cannot be used.",
+    "configuration_error.simulate_capacity": (
+        "The capacity of {channel} cannot be varied by this simulation."
+    ),
     "configuration_error.simulate_days": (
         "Simulation: the number of days must be a whole number from 1 to {max_days}."
     ),

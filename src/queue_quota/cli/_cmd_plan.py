@@ -22,6 +22,7 @@ from .. import charts
 from ..config import load_office
 from ..simulate import Comparison, Demand, Simulation, compare, simulate
 from . import _format as fmt
+from ._cmd_plan_capacity import show_capacity
 from ._context import ENV_OFFICE
 from ._parser import iso_date
 from ._text import CliError
@@ -152,6 +153,13 @@ def register(add: AddCommand) -> None:
         metavar="F2",
         help="a second office file, simulated on the same citizens",
     )
+    p.add_argument(
+        "--max-wait",
+        metavar="W",
+        type=_whole,
+        help="find the fewest online places a day with which nobody waits more than W "
+        "working days (the same citizens at each capacity tried)",
+    )
     _outputs(p)
 
     p = add(
@@ -241,6 +249,12 @@ def _simulate(ctx: Context, args: argparse.Namespace) -> int:
         waitlist=args.waitlist,
     )
     start = args.start or ctx.today()
+    if args.max_wait is not None:
+        if other is not None:
+            raise CliError("err.max_wait_compare")
+        return show_capacity(
+            ctx, args, office, demand, start, _summary_lines, _json, _write_csv, _chart_written
+        )
     if other is not None:
         both = compare(office, other, demand, start=start, days=args.days, seed=args.seed)
         return _show_comparison(

@@ -111,6 +111,16 @@ _ID: Final[dict[str, str]] = {
     "warning": "peringatan: {message}",
     # -- planning: simulate, report (cli/_cmd_plan.py) ---------------------------------
     "simulate.title": "Simulasi {office}: {days} hari mulai {start} (seed {seed})",
+    "capacity.found": (
+        "{capacity} tempat {channel} setiap hari: tidak ada yang menunggu lebih dari "
+        "{max_wait} hari kerja ({runs} simulasi pada warga yang sama)."
+    ),
+    "capacity.below": (
+        "Dengan {capacity} tempat: terlama {wait} hari kerja, {gave_up} tanpa tempat."
+    ),
+    "capacity.none": (
+        "Tidak ada kapasitas yang membuat semua warga menunggu paling lama {max_wait} hari kerja."
+    ),
     "simulate.demand": (
         "Permintaan: {online} pendaftar online setiap hari kerja, {surge} tambahan pada hari "
         "pertama, {walk_in} walk-in setiap pagi; tidak hadir {no_show}, batal {cancel}."
@@ -160,6 +170,7 @@ _ID: Final[dict[str, str]] = {
     "col.pending": "Belum",
     "col.cancelled": "Batal",
     "err.report_range": "--to ({end}) tidak boleh sebelum --from ({start})",
+    "err.max_wait_compare": "--max-wait tidak dapat dipakai bersama --compare",
     # -- table columns ------------------------------------------------------------------
     "col.date": "Tanggal",
     "col.reason": "Keterangan",
@@ -314,6 +325,14 @@ _EN: Final[dict[str, str]] = {
     "prompt.citizen": "Citizen ID (not shown): ",
     "warning": "warning: {message}",
     "simulate.title": "Simulation of {office}: {days} days from {start} (seed {seed})",
+    "capacity.found": (
+        "{capacity} places a day on {channel}: nobody waits more than {max_wait} working days "
+        "({runs} simulations of the same citizens)."
+    ),
+    "capacity.below": (
+        "With {capacity} places: longest wait {wait} working days, {gave_up} without a place."
+    ),
+    "capacity.none": "No capacity keeps every citizen's wait within {max_wait} working days.",
     "simulate.demand": (
         "Demand: {online} online registrations a working day, {surge} more on the first "
         "day, {walk_in} walk-ins a morning; no-shows {no_show}, cancellations {cancel}."
@@ -363,6 +382,7 @@ _EN: Final[dict[str, str]] = {
     "col.pending": "Pending",
     "col.cancelled": "Cancelled",
     "err.report_range": "--to ({end}) must not be before --from ({start})",
+    "err.max_wait_compare": "--max-wait cannot be used with --compare",
     "col.date": "Date",
     "col.reason": "Closed because",
     "col.capacity": "Capacity",

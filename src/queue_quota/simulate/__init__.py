@@ -5,15 +5,18 @@ or custom, unchanged) through the public `Scheduler` API on a memory storage und
 simulated time, against citizens drawn from a `Demand`; it returns a `Simulation` with one
 `DayRow` per day, a `Summary` (waits in working days, walk-ins turned away, utilisation,
 days the window was full) and ``as_rows()`` for CSV and JSON. ``compare`` runs two offices
-on the same citizens.
+on the same citizens; ``smallest_capacity`` finds the fewest online places a day that keep
+every wait within a bound.
 """
 
+from .capacity import CapacityAnswer, smallest_capacity
 from .demand import Demand
 from .results import Comparison, DayRow, Simulation, Summary
 from .runner import MAX_DAYS, compare, simulate
 
 __all__ = [
     "MAX_DAYS",
+    "CapacityAnswer",
     "Comparison",
     "DayRow",
     "Demand",
@@ -21,4 +24,5 @@ __all__ = [
     "Summary",
     "compare",
     "simulate",
+    "smallest_capacity",
 ]
