@@ -30,6 +30,7 @@ from collections.abc import Sequence
 
 from benchmarks import (
     availability,
+    book_crowd,
     book_memory,
     book_postgres,
     book_sqlite,
@@ -53,6 +54,7 @@ BENCHES: tuple[Bench, ...] = (
     *book_memory.BENCHES,
     *book_sqlite.BENCHES,
     *book_postgres.BENCHES,
+    *book_crowd.BENCHES,
     *capacity.BENCHES,
     *growth.BENCHES,
     *workdays.BENCHES,
