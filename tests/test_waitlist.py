@@ -269,3 +269,12 @@ def test_an_entry_that_could_never_be_served_is_refused(sched: qq.Scheduler) -> 
         sched.join_waitlist("online", _citizen(100), now=NOW, until=date(2020, 6, 1))
     assert (refused.value.earliest, refused.value.latest) == (DAYS[0], DAYS[-1])
     assert sched.waitlist("online", now=NOW) == []
+
+
+def test_an_entry_larger_than_any_day_is_refused(sched: qq.Scheduler) -> None:
+    """More places on one number than any day gives could never be served: refused."""
+    _fill(sched)
+    with pytest.raises(ConfigurationError) as refused:
+        sched.join_waitlist("online", _citizen(100), now=NOW, places=3)
+    assert refused.value.details["message_key"] == "configuration_error.places_never_fit"
+    assert sched.waitlist("online", now=NOW) == []

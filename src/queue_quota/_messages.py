@@ -258,6 +258,9 @@ _ID: Final[dict[str, str]] = {
         "Simulasi: kantor ini tidak memiliki layanan {channel} yang sesuai."
     ),
     "configuration_error.simulate_input": "Simulasi: nilai {field} tidak dapat dipakai.",
+    "configuration_error.places_never_fit": (
+        "{places} orang dalam satu nomor melebihi kapasitas satu hari {channel} ({limit})."
+    ),
     "configuration_error.simulate_capacity": (
         "Kapasitas layanan {channel} tidak dapat diubah-ubah dalam simulasi ini."
     ),
@@ -542,6 +545,9 @@ _EN: Final[dict[str, str]] = {
         "Simulation: the office has no suitable {channel} service."
     ),
     "configuration_error.simulate_input": "Simulation: the value of {field} cannot be used.",
+    "configuration_error.places_never_fit": (
+        "{places} people on one number exceed what one day of {channel} gives ({limit})."
+    ),
     "configuration_error.simulate_capacity": (
         "The capacity of {channel} cannot be varied by this simulation."
     ),

@@ -160,6 +160,16 @@ class SchedulerWaitlist:
             candidates, _ = self._candidates_for(policy, request)
             last = max((c.day for c in candidates), default=request.today)
             first = min((c.day for c in candidates), default=request.today)
+            room = max((min(ch.capacity for ch in c.charges) for c in candidates), default=0)
+            if candidates and ask_places > room:  # no day could ever hold them
+                raise ConfigurationError(
+                    f"{ask_places} places on one number exceed what any day of {channel!r} "
+                    f"gives ({room})",
+                    message_key="configuration_error.places_never_fit",
+                    channel=channel,
+                    places=ask_places,
+                    limit=room,
+                )
             if until is not None and until < first:  # it could never be given a place
                 raise OutsideBookingWindow(
                     f"until ({until}) is before the earliest day that can be given ({first})",

@@ -16,6 +16,7 @@ from hypothesis.stateful import multiple, precondition, rule
 
 from ..errors import (
     AlreadyBooked,
+    ConfigurationError,
     InvalidTransition,
     OutsideBookingWindow,
     QueueQuotaError,
@@ -154,8 +155,19 @@ class WaitlistRules(SanctionRules):
         ]
         until_day = max(offers, default=today) if last is None else last
         room = m.first_fit((p for p in offered if p.day <= until_day), places)
+        biggest = max(
+            (
+                min(cap for _, cap in p.charges)
+                for d in offers
+                for p in m.places_on(channel, d)
+                if at is None or (p.window is not None and p.window[0] == at)
+            ),
+            default=0,
+        )
         expected: type[QueueQuotaError] | None = None
-        if last is not None and offers and last < min(offers):
+        if offers and places > biggest:
+            expected = ConfigurationError  # no day could ever hold them
+        elif last is not None and offers and last < min(offers):
             expected = OutsideBookingWindow  # it could never be given a place
         elif m.suspended_until(citizen, channel, today) is not None:
             expected = Suspended
