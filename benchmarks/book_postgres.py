@@ -205,6 +205,16 @@ class RawBooker:
             execute("COMMIT")
         return t0, time.perf_counter()
 
+    def timed(self, n: int) -> list[float]:
+        """Book ``n`` times; the latency of each transaction (``perf_counter``), in seconds."""
+        clock = time.perf_counter
+        out: list[float] = []
+        for _ in range(n):
+            t0 = clock()
+            self.window(1)
+            out.append(clock() - t0)
+        return out
+
     def close(self) -> None:
         """Close the connection."""
         self._conn.close()
