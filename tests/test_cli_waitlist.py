@@ -78,7 +78,12 @@ def test_full_join_cancel_promoted(run: Runner) -> None:
     assert _field(second.out, "Position") == "2"
     assert _field(second.out, "Waits until") == "Monday, 8 June 2020"
 
-    assert run("cancel", first.booking_id, office=office, now=LATER).code == 0
+    cancelled = run("cancel", first.booking_id, office=office, now=LATER)
+    assert cancelled.code == 0, cancelled.err
+    assert cancelled.out.splitlines()[-1] == (
+        "Tempatnya diberikan kepada daftar tunggu: A-002, Jumat, 5 Juni 2020."
+    )
+    assert joined.ticket not in cancelled.out
     manifest = json.loads(run("manifest", "2020-06-05", "--json", office=office).out)
     (promoted,) = manifest["bookings"]
     assert (promoted["id"], promoted["ticket"]) == (joined.booking_id, joined.ticket)

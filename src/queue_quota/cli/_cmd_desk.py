@@ -7,8 +7,10 @@ scheduler tells them apart. None of them creates a database.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+import contextlib
+from typing import TYPE_CHECKING, Any
 
+from ..errors import BookingNotFound
 from . import _format as fmt
 from ._parser import iso_date
 
@@ -92,10 +94,24 @@ def register(add: AddCommand) -> None:
 
 
 def _cancel(ctx: Context, args: argparse.Namespace) -> int:
-    booking = ctx.scheduler().cancel(args.booking, now=ctx.now)
+    sched = ctx.scheduler()
+    waiting = _waiting(sched, ctx)
+    booking = sched.cancel(args.booking, now=ctx.now)
     day = fmt.format_date(booking.day, ctx.lang)
     ctx.print(ctx.text("cancelled", label=booking.label, day=day))
+    for entry_id in waiting:  # the cancel's own transaction gave the place to the line
+        with contextlib.suppress(BookingNotFound):
+            got = sched.get(entry_id)
+            when = fmt.format_date(got.day, ctx.lang)
+            ctx.print(ctx.text("cancelled.promoted", label=got.label, day=when))
     return 0
+
+
+def _waiting(sched: Any, ctx: Context) -> list[str]:
+    """The ids waiting on every channel now (none on a storage without waitlists)."""
+    if not getattr(sched.storage, "supports_waitlist", False):
+        return []
+    return [e.id for c in sched.office.channels for e in sched.waitlist(c, now=ctx.now)]
 
 
 def _check_in(ctx: Context, args: argparse.Namespace) -> int:

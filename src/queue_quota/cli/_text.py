@@ -30,6 +30,7 @@ _ID: Final[dict[str, str]] = {
     "status.no_show": "tidak hadir",
     # -- results ------------------------------------------------------------------------
     "cancelled": "Pendaftaran {label} untuk {day} dibatalkan.",
+    "cancelled.promoted": "Tempatnya diberikan kepada daftar tunggu: {label}, {day}.",
     "checked_in": "Check-in berhasil: {label}, {day}.",
     "moved": "Nomor lama {old_label}, {old_day} -> nomor baru {new_label}, {new_day}.",
     "events.none": "Tidak ada peristiwa baru.",
@@ -255,6 +256,7 @@ _EN: Final[dict[str, str]] = {
     "status.cancelled": "cancelled",
     "status.no_show": "no show",
     "cancelled": "Booking {label} for {day} is cancelled.",
+    "cancelled.promoted": "Its place went to the waiting list: {label}, {day}.",
     "checked_in": "Checked in: {label}, {day}.",
     "moved": "Old number {old_label}, {old_day} -> new number {new_label}, {new_day}.",
     "events.none": "No new events.",
