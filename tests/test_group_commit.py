@@ -169,3 +169,48 @@ def test_group_commit_is_off_by_default(tmp_path: Path) -> None:
     with pytest.raises(qq.ConfigurationError):
         SQLiteStorage(tmp_path / "x.sqlite3", group_commit="yes")  # type: ignore[arg-type]
     storage.close()
+
+
+def test_a_batch_whose_commit_is_in_doubt_finds_its_bookings(tmp_path: Path) -> None:
+    """The batch committed but the answer was lost: each waiter gets its booking, found by
+    its id, not a second booking nor a duplicate-id refusal."""
+    import contextlib
+
+    from queue_quota.models import Reservation, Slot
+    from queue_quota.storage._combine import Waiter
+    from queue_quota.storage.primitives import CommitInDoubt
+
+    storage = SQLiteStorage(tmp_path / "doubt.sqlite3", group_commit=True)
+    real = storage.primitives.transaction
+    lost = [True]
+
+    @contextlib.contextmanager
+    def losing(office_id: str, *, write: bool) -> Iterator[Any]:
+        with real(office_id, write=write) as tx:
+            yield tx
+        if write and lost[0]:  # committed; the answer does not arrive
+            lost[0] = False
+            raise CommitInDoubt("lost")
+
+    storage.primitives.transaction = losing  # type: ignore[method-assign]
+
+    def reservation(i: int) -> Reservation:
+        return Reservation(
+            office_id="group",
+            channel="online",
+            slots=(Slot(DAY, 10),),
+            booking_id=f"ID{i:014d}",
+            ticket="t",
+            prefix="A",
+            citizen_ref=None,
+            per_citizen=None,
+            today=DAY,
+            created_at=NOW,
+        )
+
+    waiters = [Waiter(reservation(i)) for i in range(2)]
+    storage._batch(waiters)
+    assert [w.answer().id for w in waiters] == ["ID00000000000000", "ID00000000000001"]
+    assert [w.answer().number for w in waiters] == [1, 2]
+    assert len(storage.bookings_on("group", DAY)) == 2
+    storage.close()

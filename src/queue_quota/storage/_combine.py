@@ -6,7 +6,8 @@ arrival order), runs them in ONE write transaction (one lock hold, one commit, o
 and hands each waiter its own answer. Threads arriving meanwhile queue for the next
 leader. A reservation refused inside the batch wrote nothing but what a refusal writes
 anyway (a skip pointer, a ``turned_away`` event); one whose run raised (a duplicate id
-after its take) aborts the batch, which is then run again one reservation per transaction.
+after its take) aborts the batch, which is then run again one reservation per transaction;
+after a commit in doubt each booking is first looked up by its id, as `reserve` does.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ class GroupCommit:
     if TYPE_CHECKING:
 
         def _reserve_alone(self, reservation: Reservation) -> Booking: ...
+        def _find_id(self, office_id: str, booking_id: str) -> Booking | None: ...
         def _reserve_in(self, tx: Transaction, r: Reservation) -> Booking | Exception: ...
 
     def reserve(self, reservation: Reservation) -> Booking:
@@ -109,13 +111,16 @@ class GroupCommit:
     def _batch(self, batch: list[Waiter]) -> None:
         """Run the queued reservations of one office in one transaction (group commit);
         if that cannot be done cleanly, each in its own, as without grouping."""
+        doubt = False  # the batch's commit may have landed: look each booking up first
         if len(batch) > 1:
             office_id = batch[0].reservation.office_id
             try:
                 with self._p.transaction(office_id, write=True) as tx:
                     outcomes = [self._reserve_in(tx, s.reservation) for s in batch]
-            except (RetryTransaction, CommitInDoubt, InvalidTransition, StorageError):
-                pass  # nothing of the batch can be trusted to have happened: one by one
+            except CommitInDoubt:
+                doubt = True
+            except (RetryTransaction, InvalidTransition, StorageError):
+                pass  # rolled back, nothing of the batch happened: one by one
             else:
                 for s, outcome in zip(batch, outcomes, strict=True):
                     if isinstance(outcome, Booking):
@@ -124,7 +129,9 @@ class GroupCommit:
                         s.error = outcome
                 return
         for s in batch:
+            r = s.reservation
             try:
-                s.result = self._reserve_alone(s.reservation)
+                found = self._find_id(r.office_id, r.booking_id) if doubt else None
+                s.result = found if found is not None else self._reserve_alone(r)
             except Exception as exc:
                 s.error = exc
