@@ -18,7 +18,8 @@ NOW = datetime(2020, 6, 4, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
 
 
 def _exercise(sched: qq.Scheduler) -> None:
-    """Book, retry, refuse, reschedule, walk in and cancel with the same citizen."""
+    """Book, retry, refuse, reschedule, walk in and cancel with the same citizen; then wait
+    for a full day on the waitlist and have a clerk lift a suspension."""
     b = sched.book("online", NIK, now=NOW, idempotency_key="web-1")
     sched.book("online", NIK, now=NOW, idempotency_key="web-1")
     with pytest.raises(qq.AlreadyBooked) as refused:
@@ -27,6 +28,13 @@ def _exercise(sched: qq.Scheduler) -> None:
     sched.reschedule(b.id, now=NOW)
     sched.book("walk_in", NIK, now=datetime.combine(NOW.date(), time(8), NOW.tzinfo))
     sched.cancel(b.id, now=NOW)
+    day = sched.next_available("online", now=NOW)
+    assert day is not None
+    for i in range(20):  # the office's 20 online places of that day
+        sched.book("online", f"33280100000000{i:02d}", now=NOW, preferred_date=day)
+    entry = sched.join_waitlist("online", NIK, now=NOW, until=day)
+    assert NIK not in repr(entry)
+    sched.lift_suspension(NIK, now=NOW)
 
 
 def test_memory_storage_holds_no_raw_id() -> None:
