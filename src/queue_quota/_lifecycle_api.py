@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ._candidates import CandidateCache
+from ._capabilities import require
 from ._inputs import check_day
 from ._waitlist_api import Promotions
 from .errors import ConfigurationError
@@ -39,15 +40,7 @@ class SchedulerLifecycle:
 
     def _log(self) -> Any:
         """The storage, if it writes events (every `TransactionalStorage` does)."""
-        storage = self._storage
-        if not getattr(storage, "supports_events", False):
-            raise ConfigurationError(
-                f"{type(storage).__name__} does not write events; use a storage built on "
-                "TransactionalStorage (memory, SQLite, PostgreSQL, or your own primitives)",
-                message_key="configuration_error.no_events",
-                storage=type(storage).__name__,
-            )
-        return storage
+        return require(self._storage, "events")
 
     def events(self, *, after: int = 0, limit: int = 100) -> list[Event]:
         """The office's events with ``seq > after``, in ``seq`` order (at most ``limit``).

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._capabilities import require
 from ._inputs import check_day
 from .errors import ConfigurationError
 from .report import Report, ReportRow, day_row, total_row
@@ -134,15 +135,7 @@ class SchedulerReports:
         self, start: date, end: date, channels: frozenset[str]
     ) -> dict[tuple[date, str], int]:
         """Places turned away per (day, channel) in ``[start, end)``, from the whole log."""
-        log: Any = self._storage
-        if not getattr(log, "supports_events", False):
-            raise ConfigurationError(
-                f"{type(log).__name__} does not write events, and walk-ins turned away are "
-                "counted from them; use a storage built on TransactionalStorage (memory, "
-                "SQLite, PostgreSQL, or your own primitives)",
-                message_key="configuration_error.no_events",
-                storage=type(log).__name__,
-            )
+        log = require(self._storage, "events", ", and walk-ins turned away are counted from them")
         out: dict[tuple[date, str], int] = defaultdict(int)
         after = 0
         while True:

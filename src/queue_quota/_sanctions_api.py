@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ._capabilities import require
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -29,16 +30,7 @@ class SchedulerSanctions:
 
     def _sanctions(self) -> Any:
         """The storage, if it keeps the sanctions (every `TransactionalStorage` does)."""
-        storage = self._storage
-        if not getattr(storage, "supports_sanctions", False):
-            raise ConfigurationError(
-                f"{type(storage).__name__} does not keep no-show sanctions; use a storage "
-                "built on TransactionalStorage (memory, SQLite, PostgreSQL, or your own "
-                "primitives)",
-                message_key="configuration_error.no_sanctions",
-                storage=type(storage).__name__,
-            )
-        return storage
+        return require(self._storage, "sanctions")
 
     def lift_suspension(self, citizen_id: str, *, now: datetime | None = None) -> None:
         """Lift the citizen's suspension (the clerk's override): they may book online at once.

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._capabilities import require
 from ._inputs import check_day, check_places, check_time, quiet_not_found
 from .errors import BookingNotFound, ConfigurationError, OutsideBookingWindow, RefusalError
 from .models import Booking, Candidate, Reservation
@@ -82,15 +83,7 @@ class SchedulerWaitlist:
 
     def _waitlists(self) -> Any:
         """The storage, if it keeps waitlists (every `TransactionalStorage` does)."""
-        storage = self._storage
-        if not getattr(storage, "supports_waitlist", False):
-            raise ConfigurationError(
-                f"{type(storage).__name__} keeps no waitlist; use a storage built on "
-                "TransactionalStorage (memory, SQLite, PostgreSQL, or your own primitives)",
-                message_key="configuration_error.no_waitlist",
-                storage=type(storage).__name__,
-            )
-        return storage
+        return require(self._storage, "waitlist")
 
     def _promotions(self, at: datetime) -> Promotions:
         return Promotions(self._policies, self._candidates, self._calendar, at)

@@ -16,6 +16,7 @@ import attrs
 
 from ._availability import Room
 from ._candidates import CandidateCache, needs_counters, sessions_of
+from ._capabilities import offers, require
 from ._days_api import SchedulerDays
 from ._idempotency import citizen_refs, request_fingerprints, same_request
 from ._inputs import Ask, check_day, check_places, check_time, quiet_not_found
@@ -120,22 +121,16 @@ class Scheduler(
         if getattr(storage, "openings", None) is not None:
             self._sync_openings()
         self._room = Room(office, storage)
-        self._events = bool(getattr(storage, "supports_events", False))
-        self._waits = bool(getattr(storage, "supports_waitlist", False))
+        self._events = offers(storage, "events")
+        self._waits = offers(storage, "waitlist")
         if needs_counters(office) and not getattr(storage, "supports_counters", False):
             raise ConfigurationError(
                 f"{type(storage).__name__} does not support sessions, pools, takes_unused or "
                 "an office-wide per_citizen limit yet; use MemoryStorage or SQLiteStorage"
             )
         sanctioned = [p.channel for p in office.policies if getattr(p, "no_show_limit", None)]
-        if sanctioned and not getattr(storage, "supports_sanctions", False):
-            raise ConfigurationError(
-                f"{type(storage).__name__} keeps no no-show sanctions, but channel "
-                f"{sanctioned[0]!r} sets no_show_limit; use a storage built on "
-                "TransactionalStorage (memory, SQLite, PostgreSQL, or your own primitives)",
-                message_key="configuration_error.no_sanctions",
-                storage=type(storage).__name__,
-            )
+        if sanctioned:
+            require(storage, "sanctions", f", but channel {sanctioned[0]!r} sets no_show_limit")
 
     def __repr__(self) -> str:
         return f"<Scheduler office={self._office.id!r} storage={self._storage!r}>"

@@ -10,6 +10,7 @@ import argparse
 import contextlib
 from typing import TYPE_CHECKING, Any
 
+from .._capabilities import offers
 from ..errors import BookingNotFound
 from . import _format as fmt
 from ._parser import iso_date
@@ -109,7 +110,7 @@ def _cancel(ctx: Context, args: argparse.Namespace) -> int:
 
 def _waiting(sched: Any, ctx: Context) -> list[str]:
     """The ids waiting on every channel now (none on a storage without waitlists)."""
-    if not getattr(sched.storage, "supports_waitlist", False):
+    if not offers(sched.storage, "waitlist"):
         return []
     return [e.id for c in sched.office.channels for e in sched.waitlist(c, now=ctx.now)]
 

@@ -153,7 +153,10 @@ class _Tx:
         return {k: v for k, v in self._o.meta.items() if k.startswith(prefix)}
 
     def put_meta(self, items: Mapping[str, str | None]) -> None:
-        stored = self._o.meta
+        self._put(self._o.meta, items)
+
+    def _put(self, stored: dict[str, str], items: Mapping[str, str | None]) -> None:
+        """Set (or with ``None`` delete) names of ``stored``, undoable."""
         for key, value in items.items():
             if self.undo is not None:
                 self.undo.append(_restore(stored, key, stored.get(key)))
@@ -180,14 +183,7 @@ class _Tx:
         return {k: v for k, v in self._o.state.items() if k.startswith(prefix)}
 
     def put_state(self, items: Mapping[str, str | None]) -> None:
-        stored = self._o.state
-        for key, value in items.items():
-            if self.undo is not None:
-                self.undo.append(_restore(stored, key, stored.get(key)))
-            if value is None:
-                stored.pop(key, None)
-            else:
-                stored[key] = value
+        self._put(self._o.state, items)
 
 
 def _drop_last(log: list[Event | Booking]) -> None:
