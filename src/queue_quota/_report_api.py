@@ -17,7 +17,6 @@ from .storage._lifecycle import MAX_EVENTS
 if TYPE_CHECKING:
     from .calendar import WorkingCalendar
     from .office import Office
-    from .policies.base import QuotaPolicy
     from .storage.base import Storage
 
 __all__ = ["MAX_REPORT_DAYS", "SchedulerReports"]
@@ -36,19 +35,10 @@ class SchedulerReports:
     _storage: Storage
     _calendar: WorkingCalendar
     _now: Callable[[datetime | None], datetime]
-    _refusal_channels: frozenset[str] | None = None
 
     if TYPE_CHECKING:
 
         def _effective_calendar(self) -> WorkingCalendar: ...
-
-    def _logs_refusals(self, policy: QuotaPolicy) -> bool:
-        """Whether a refusal on ``policy`` (the day full) is logged as ``turned_away``: on
-        the office's walk-in channels (`Office.walk_in_channels`)."""
-        found = self._refusal_channels
-        if found is None:
-            found = self._refusal_channels = frozenset(self._office.walk_in_channels)
-        return policy.channel in found
 
     def report(self, start: date, end: date, *, now: datetime | None = None) -> Report:
         """The office's figures per day in ``[start, end)`` and per channel, with totals.
@@ -88,7 +78,7 @@ class SchedulerReports:
         office = self._office
         policies = office.policies
         channels = tuple(p.channel for p in policies)
-        walk_ins = frozenset(c for c in channels if self._logs_refusals(office.policy(c)))
+        walk_ins = frozenset(c for c in channels if c in office.walk_in_channels)
         away = self._turned_away(start, end, walk_ins) if walk_ins else {}
         calendar = self._effective_calendar()
         held = {c: self._storage.booked_counts(office.id, c, start, end) for c in channels}

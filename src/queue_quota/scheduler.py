@@ -301,7 +301,6 @@ class Scheduler(
                     fingerprint=fingerprints[0] if idempotency_key is not None else None,
                     other_refs=refs[1:],
                     calendar_version=self._open_version,
-                    log_refusal=self._logs_refusals(policy),
                     **self._limits(policy),
                 )
             )
@@ -447,7 +446,8 @@ class Scheduler(
         return {"now": at.astimezone(UTC)}
 
     def _limits(self, policy: QuotaPolicy) -> dict[str, Any]:
-        """The per-citizen limits and sanctions of a `Reservation` on ``policy``."""
+        """What a `Reservation` on ``policy`` always carries: the per-citizen limits, the
+        sanctions, and whether a full day's refusal is logged (walk-in channels)."""
         found = self._limit_kw.get(policy.channel)
         if found is not None:
             return found
@@ -457,6 +457,8 @@ class Scheduler(
             "no_show_limit": getattr(policy, "no_show_limit", None),
             "no_show_window_days": getattr(policy, "no_show_window_days", 90),
             "suspension_days": getattr(policy, "suspension_days", 30),
+            # A walk-in refused because the day is full is counted by `report`.
+            "log_refusal": policy.channel in self._office.walk_in_channels,
         }
         return found
 
