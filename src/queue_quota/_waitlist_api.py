@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._capabilities import require
-from ._inputs import check_day, check_places, check_time, quiet_not_found
+from ._inputs import Ask, check_day, check_places, check_time, quiet_not_found
 from .errors import BookingNotFound, ConfigurationError, OutsideBookingWindow, RefusalError
 from .models import Booking, Candidate, Reservation
 from .policies.base import BookingRequest, QuotaPolicy
@@ -80,6 +80,9 @@ class SchedulerWaitlist:
             self, policy: QuotaPolicy, request: BookingRequest
         ) -> tuple[tuple[Candidate, ...], str | None]: ...
         def _limits(self, policy: QuotaPolicy) -> dict[str, Any]: ...
+        def _request(
+            self, policy: QuotaPolicy, refs: tuple[str, ...], at: datetime, ask: Ask
+        ) -> BookingRequest: ...
 
     def _waitlists(self) -> Any:
         """The storage, if it keeps waitlists (every `TransactionalStorage` does)."""
@@ -124,23 +127,8 @@ class SchedulerWaitlist:
             check_day("until", until)
         ask_time, ask_places = check_time(preferred_time), check_places(places)
         refs = self._refs(citizen_id)
-        if not refs and policy.requires_citizen:
-            raise ConfigurationError(
-                f"channel {channel!r} needs a citizen_id",
-                message_key="configuration_error.needs_citizen",
-                channel=channel,
-            )
         at = self._now(now)
-        local = self._calendar.local_time(at)
-        request = BookingRequest(
-            channel=channel,
-            now=local,
-            today=local.date(),
-            citizen_ref=refs[0] if refs else None,
-            preferred_time=ask_time,
-            places=ask_places,
-            claims=dict(claims or {}),
-        )
+        request = self._request(policy, refs, at, Ask(None, ask_time, ask_places, claims))
         if until is not None and until < request.today:
             raise ConfigurationError(
                 f"until ({until}) is before today ({request.today})",

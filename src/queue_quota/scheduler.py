@@ -259,27 +259,8 @@ class Scheduler(
     ) -> Booking:
         policy = self._policies.get(channel) or self._office.policy(channel)
         at = self._now(now)
-        if refs:
-            citizen_ref: str | None = refs[0]
-        elif policy.requires_citizen:
-            raise ConfigurationError(
-                f"channel {channel!r} needs a citizen_id",
-                message_key="configuration_error.needs_citizen",
-                channel=channel,
-            )
-        else:
-            citizen_ref = None
-        local = self._calendar.local_time(at)
-        request = BookingRequest(
-            channel=channel,
-            now=local,
-            today=local.date(),
-            citizen_ref=citizen_ref,
-            preferred_date=ask.day,
-            preferred_time=ask.time,
-            places=ask.places,
-            claims=dict(ask.claims or {}),
-        )
+        request = self._request(policy, refs, at, ask)
+        citizen_ref = request.citizen_ref
         try:
             policy.admit(request, self._calendar)
             candidates, digest = self._candidates_for(policy, request)
@@ -306,6 +287,29 @@ class Scheduler(
             )
         except RefusalError as exc:
             raise self._explain(policy, request, exc) from None
+
+    def _request(
+        self, policy: QuotaPolicy, refs: tuple[str, ...], at: datetime, ask: Ask
+    ) -> BookingRequest:
+        """The request the policies see (the citizen's newest ref, the local time); a
+        channel that needs a citizen refuses an anonymous one."""
+        if not refs and policy.requires_citizen:
+            raise ConfigurationError(
+                f"channel {policy.channel!r} needs a citizen_id",
+                message_key="configuration_error.needs_citizen",
+                channel=policy.channel,
+            )
+        local = self._calendar.local_time(at)
+        return BookingRequest(
+            channel=policy.channel,
+            now=local,
+            today=local.date(),
+            citizen_ref=refs[0] if refs else None,
+            preferred_date=ask.day,
+            preferred_time=ask.time,
+            places=ask.places,
+            claims=dict(ask.claims or {}),
+        )
 
     def bookings_of(
         self, citizen_id: str, *, include_past: bool = False, now: datetime | None = None
