@@ -37,6 +37,7 @@ from ._search import (
     candidates_digest,
     duplicate_id,
     find,
+    first_read,
     release,
     take,
 )
@@ -220,6 +221,16 @@ class TransactionalStorage(GroupCommit, WaitlistOps, Sanctions, Lifecycle):
         event). Raises only when ``tx`` must be rolled back."""
         candidates = r.all_candidates()
         digest = r.candidates_key or candidates_digest(candidates)
+        expect = getattr(tx, "expect", None)
+        if expect is not None:  # an adapter that reads ahead: what this will read
+            limits = r.per_citizen is not None or r.office_per_citizen is not None
+            expect(
+                key=r.idempotency_key,
+                refs=r.citizen_refs if limits else None,
+                since=r.today,
+                booking_id=r.booking_id,
+                counters=first_read(r.channel, candidates, digest),
+            )
         if r.idempotency_key is not None:
             existing = tx.bookings(key=r.idempotency_key)
             if existing:

@@ -197,6 +197,12 @@ QUERIES: dict[str, LiteralString] = {
         " %s, %s, %s, %s, %s, %s::text[], %s::time, %s::time)"
         " ON CONFLICT (office_id, id) DO NOTHING"
     ),
+    # A new booking whose id the transaction saw absent under the office's lock: sent with
+    # the next round trip, so no ON CONFLICT (a conflict fails the transaction loudly).
+    "INSERT_NEW": (
+        "INSERT INTO {s}.qq_booking (" + COLUMNS + ") VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
+        " %s, %s, %s, %s, %s, %s::text[], %s::time, %s::time)"
+    ),
     "REPLACE": (
         "UPDATE {s}.qq_booking SET channel = %s, day = %s, number = %s, label = %s,"
         " status = %s, citizen_ref = %s, created_at = %s, ticket = %s, idempotency_key = %s,"

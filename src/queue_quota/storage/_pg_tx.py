@@ -19,6 +19,17 @@ record PostgreSQL commits it without a flush), whose commit follows ours in the 
 it returns, our commit is on disk too. Only then is the change acknowledged. Barriers of
 concurrent transactions share the server's flushes. See "The crowd day".
 
+Reads ahead (`expect`): the engine names the reads a reservation is about to make (its
+idempotency key, the citizen's bookings, its id, the first chunk of counters); they go in
+one pipeline with ``BEGIN``, the lock and the meta, and later reads are answered from what
+came back while nothing of their kind was written since (counters are kept up to date by
+this transaction's own writes; any booking write forgets the bookings read ahead). Under
+the office's lock no other writer can change them meanwhile, and a read transaction sees
+one snapshot, so the answers are the ones the server would give. A new booking whose id was
+read ahead as absent is inserted without waiting for an answer (``INSERT_NEW``, no ``ON
+CONFLICT``: a conflict would fail the transaction), with the next round trip. A warm
+booking is then two round trips: the reads, then the writes with the ``COMMIT``.
+
 Nothing is kept on the connection between transactions (no ``SET`` outside one, no
 session lock), so the storage works through a pgbouncer in transaction mode.
 """
@@ -42,6 +53,9 @@ if TYPE_CHECKING:
     Conn = psycopg.Connection[TupleRow]
 
 __all__ = ["BARRIER", "PgTransaction"]
+
+Params = Sequence[Any] | Mapping[str, Any]
+_Counters = tuple[frozenset[str], date, date, dict[tuple[str, date], CounterRow]]
 
 #: After an early-released COMMIT: a transaction that must wait for the WAL flush past
 #: it. It must write WAL (a transaction that writes none commits without a flush, whatever
@@ -70,6 +84,8 @@ class PgTransaction:
     """
 
     __slots__ = (
+        "_ahead",
+        "_ahead_counters",
         "_barrier",
         "_conn",
         "_lock",
@@ -80,6 +96,7 @@ class PgTransaction:
         "_q",
         "barrier_sent",
         "begun",
+        "round_trips",
         "statements",
     )
 
@@ -104,36 +121,105 @@ class PgTransaction:
         self._meta: dict[str, str] | None = None
         # Writes whose answer nothing reads, sent with the next statement or the COMMIT.
         self._pending: list[tuple[bytes, Sequence[Any]]] = []
+        # Bookings read ahead, by the read they answer (forgotten at any booking write).
+        self._ahead: dict[tuple[Any, ...], list[Booking]] = {}
+        # Counters read ahead: their scopes, [start, end) and rows (kept up to date).
+        self._ahead_counters: _Counters | None = None
         self.begun = False
         self.statements = 0
+        self.round_trips = 0
 
-    def _exec(self, name: str, params: Sequence[Any] | Mapping[str, Any]) -> psycopg.Cursor[Any]:
-        conn = self._conn
-        query = self._q[name]
-        if self.begun:
-            self.statements += 1
-            if not self._pending:
-                return conn.execute(query, params, prepare=self._prep)
-            # The writes held back go first, in order, in the same round trip.
-            pending, self._pending = self._pending, []
-            with conn.pipeline():
-                for held, values in pending:
-                    conn.execute(held, values, prepare=self._prep)
-                cur = conn.execute(query, params, prepare=self._prep)
-            return cur
-        # The first statement travels with BEGIN (and the office's lock): one round trip.
-        begin, lock = self._lock
-        self.begun = True
+    def _send(self, statements: Sequence[tuple[bytes, Params]]) -> list[psycopg.Cursor[Any]]:
+        """Send ``statements`` in one round trip: the first travel with BEGIN (and the
+        office's lock); later ones after the writes held back, in order."""
+        conn, prep = self._conn, self._prep
+        self.round_trips += 1
+        self.statements += len(statements)
+        if self.begun and not self._pending and len(statements) == 1:
+            query, params = statements[0]
+            return [conn.execute(query, params, prepare=prep)]
         with conn.pipeline():
-            conn.execute(begin, prepare=False)
-            if self._barrier:
-                conn.execute(_ASYNC, prepare=False)
+            if self.begun:
+                pending, self._pending = self._pending, []
+                for held, values in pending:
+                    conn.execute(held, values, prepare=prep)
+            else:
+                begin, lock = self._lock
+                self.begun = True
+                conn.execute(begin, prepare=False)
                 self.statements += 1
-            if lock is not None:
-                conn.execute(lock[0], (lock[1], self._office), prepare=self._prep)
-            cur = conn.execute(query, params, prepare=self._prep)
-        self.statements += 3 if lock is not None else 2
-        return cur
+                if self._barrier:
+                    conn.execute(_ASYNC, prepare=False)
+                    self.statements += 1
+                if lock is not None:
+                    conn.execute(lock[0], (lock[1], self._office), prepare=prep)
+                    self.statements += 1
+            cursors = [conn.execute(query, params, prepare=prep) for query, params in statements]
+        return cursors
+
+    def _exec(self, name: str, params: Params) -> psycopg.Cursor[Any]:
+        return self._send(((self._q[name], params),))[0]
+
+    def expect(
+        self,
+        *,
+        key: str | None = None,
+        refs: Sequence[str] | None = None,
+        since: date | None = None,
+        booking_id: str | None = None,
+        counters: tuple[Sequence[str], date, date] | None = None,
+    ) -> None:
+        """Read ahead, in one round trip (with the meta, and BEGIN and the lock if this is
+        the first), what the caller is about to read: bookings by idempotency ``key``, by
+        citizen ``refs`` (``since``), by ``booking_id``, and ``counters`` (scopes, start,
+        end). A hint: later reads are answered from it (see the module docstring)."""
+        q, office = self._q, self._office
+        wanted: list[tuple[Any, bytes, Params]] = []
+        if self._meta is None:
+            wanted.append(("meta", q["META"], {"o": office}))
+        if key is not None:
+            wanted.append((("key", key), q["BY_KEY"], (office, key)))
+        if refs:
+            unique = tuple(dict.fromkeys(refs))
+            if since is None:
+                wanted.append((("refs", unique, None), q["BY_REFS"], (office, list(unique))))
+            else:
+                wanted.append(
+                    (("refs", unique, since), q["BY_REFS_SINCE"], (office, list(unique), since))
+                )
+        if booking_id is not None:
+            wanted.append((("id", booking_id), q["BY_ID"], (office, booking_id)))
+        if counters is not None:
+            scopes, start, end = counters
+            if scopes and start < end and self._counters_ahead(scopes, start, end) is None:
+                wanted.append(("counters", q["COUNTERS"], (office, list(scopes), start, end)))
+        if not wanted:
+            return
+        cursors = self._send([(query, params) for _, query, params in wanted])
+        for (what, _, _), cur in zip(wanted, cursors, strict=True):
+            rows = cur.fetchall()
+            if what == "meta":
+                self._meta = dict(rows)
+            elif what == "counters":
+                assert counters is not None
+                found = {(s, d): CounterRow(used, last) for s, d, used, last in rows}
+                self._ahead_counters = (frozenset(counters[0]), counters[1], counters[2], found)
+            else:
+                self._ahead[what] = [to_booking(r) for r in rows]
+
+    def _counters_ahead(
+        self, scopes: Sequence[str], start: date, end: date
+    ) -> dict[tuple[str, date], CounterRow] | None:
+        ahead = self._ahead_counters
+        if ahead is None:
+            return None
+        have, lo, hi, rows = ahead
+        if not (lo <= start and end <= hi and have.issuperset(scopes)):
+            return None
+        if lo == start and hi == end and len(have) == len(scopes):
+            return dict(rows)
+        want = set(scopes)
+        return {k: v for k, v in rows.items() if k[0] in want and start <= k[1] < end}
 
     def _later(self, name: str, params: Sequence[Any]) -> None:
         """A write whose answer nothing reads: sent with the next statement or the COMMIT
@@ -149,6 +235,8 @@ class PgTransaction:
         barrier) in the same round trip."""
         conn = self._conn
         barrier = self._barrier and self.begun
+        if self.begun:
+            self.round_trips += 1
         if not self._pending and not barrier:
             conn.commit()
             return
@@ -173,12 +261,21 @@ class PgTransaction:
     ) -> dict[tuple[str, date], CounterRow]:
         if not scopes or start >= end:
             return {}
+        ahead = self._counters_ahead(scopes, start, end)
+        if ahead is not None:
+            return ahead
         rows = self._exec("COUNTERS", (self._office, list(scopes), start, end)).fetchall()
         return {(s, d): CounterRow(used, last) for s, d, used, last in rows}
 
     def put_counters(self, rows: Mapping[tuple[str, date], CounterRow]) -> None:
         if not rows:
             return
+        ahead = self._ahead_counters
+        if ahead is not None:  # keep what was read ahead equal to the store
+            have, lo, hi, cached = ahead
+            for key, row in rows.items():
+                if key[0] in have and lo <= key[1] < hi:
+                    cached[key] = row
         scopes, days, used, last = [], [], [], []
         for (scope, day), row in rows.items():
             scopes.append(scope)
@@ -197,6 +294,17 @@ class PgTransaction:
         day: date | None = None,
     ) -> list[Booking]:
         office = self._office
+        if self._ahead:
+            read: tuple[Any, ...] | None = None
+            if booking_id is not None:
+                read = ("id", booking_id)
+            elif key is not None:
+                read = ("key", key)
+            elif refs is not None:
+                read = ("refs", tuple(dict.fromkeys(refs)), since)
+            found = self._ahead.get(read) if read is not None else None
+            if found is not None:
+                return list(found)
         if booking_id is not None:
             cur = self._exec("BY_ID", (office, booking_id))
         elif key is not None:
@@ -218,8 +326,14 @@ class PgTransaction:
     def put_booking(self, booking: Booking, *, new: bool) -> None:
         if booking.office_id != self._office:
             raise ValueError("the booking is of another office than the transaction")
+        known = self._ahead.pop(("id", booking.id), None) if new else None
+        self._ahead.clear()  # what was read ahead may no longer be what the store holds
         if not new:
             self._later("REPLACE", replace_params(booking))
+        elif known:
+            raise KeyError(booking.id)
+        elif known is not None:  # seen absent under the lock: no answer to wait for
+            self._later("INSERT_NEW", booking_params(booking))
         elif self._exec("INSERT", booking_params(booking)).rowcount != 1:
             raise KeyError(booking.id)
 
