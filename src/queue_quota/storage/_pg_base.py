@@ -33,6 +33,7 @@ from ..errors import StorageError
 from . import _pg_sql as sqlq
 from ._pg_support import lock_ns
 from ._pg_tx import PgTransaction
+from ._pg_writes import MERGED_PARTS, WriteMerger
 from .primitives import CommitInDoubt, RetryTransaction
 
 try:
@@ -84,7 +85,14 @@ class _Scope:
         self._conn = conn
         lock = (prims.lock_sql, prims.office_ns) if write else None
         self._tx = PgTransaction(
-            conn, office_id, write, prims.queries, lock, prims.prepare, prims.early_release
+            conn,
+            office_id,
+            write,
+            prims.queries,
+            lock,
+            prims.prepare,
+            prims.early_release,
+            prims.merger,
         )
 
     def __enter__(self) -> PgTransaction:
@@ -172,6 +180,12 @@ class PgPrimitives:
         self.queries = {
             k: sql.SQL(v).format(s=ident).as_bytes(None) for k, v in sqlq.QUERIES.items()
         }
+        parts = {
+            name: tuple(sql.SQL(x).format(s=ident).as_bytes(None) for x in texts)
+            for name, texts in MERGED_PARTS.items()
+        }
+        #: Merges a transaction's held-back writes into one statement (kept per shape).
+        self.merger = WriteMerger(self.queries, parts)
         self.lock_sql = sqlq.LOCK.encode()
         self.office_ns = lock_ns(schema, "office")
         self._ident = ident

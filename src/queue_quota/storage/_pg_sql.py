@@ -178,6 +178,12 @@ QUERIES: dict[str, LiteralString] = {
         "SELECT scope, day, used, last FROM {s}.qq_counter WHERE office_id = %s"
         " AND scope = ANY (%s::text[]) AND day >= %s::date AND day < %s::date"
     ),
+    # One scope, one citizen: the same reads without an array to dump (the usual case).
+    "COUNTERS_1": (
+        "SELECT scope, day, used, last FROM {s}.qq_counter WHERE office_id = %s"
+        " AND scope = %s AND day >= %s::date AND day < %s::date"
+    ),
+    "BY_REF_SINCE": _SELECT + " AND citizen_ref = %s AND day >= %s::date",
     "PUT_COUNTERS": (
         "INSERT INTO {s}.qq_counter (office_id, scope, day, used, last)"
         " SELECT %s, * FROM unnest(%s::text[], %s::date[], %s::int4[], %s::int4[])"

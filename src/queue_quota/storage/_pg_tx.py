@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from ..events import Event, dump_data, load_data
 from ..models import Booking
 from ._pg_support import booking_params, replace_params, to_booking
+from ._pg_writes import WriteMerger
 from ._search import CLOSURE, SECRET
 from .primitives import CounterRow
 
@@ -76,11 +77,26 @@ _BEGIN = {
 }
 
 
+def _counters(office: str, scopes: Sequence[str], start: date, end: date) -> tuple[str, Params]:
+    if len(scopes) == 1:
+        return "COUNTERS_1", (office, scopes[0], start, end)
+    return "COUNTERS", (office, list(scopes), start, end)
+
+
+def _by_refs(office: str, refs: Sequence[str], since: date | None) -> tuple[str, Params]:
+    if since is None:
+        return "BY_REFS", (office, list(refs))
+    if len(refs) == 1:
+        return "BY_REF_SINCE", (office, refs[0], since)
+    return "BY_REFS_SINCE", (office, list(refs), since)
+
+
 class PgTransaction:
     """The primitives on one pooled connection, inside one transaction of one office.
 
     Driver errors propagate as `psycopg.Error`; the scope (``_pg_base``) rolls back and
-    maps them. ``statements`` counts what was sent (for measurements).
+    maps them. ``statements`` counts the statements asked for (writes merged into one count
+    one each) and ``round_trips`` the round trips (for measurements).
     """
 
     __slots__ = (
@@ -89,6 +105,7 @@ class PgTransaction:
         "_barrier",
         "_conn",
         "_lock",
+        "_merger",
         "_meta",
         "_office",
         "_pending",
@@ -109,8 +126,10 @@ class PgTransaction:
         lock: tuple[bytes, int] | None,
         prepare: bool | None,
         early_release: bool = False,
+        merger: WriteMerger | None = None,
     ) -> None:
         self._conn = conn
+        self._merger = merger or WriteMerger(queries, {})
         self._barrier = early_release and write
         #: Whether the COMMIT went with a barrier (a failure after it is a commit in doubt).
         self.barrier_sent = False
@@ -120,7 +139,7 @@ class PgTransaction:
         self._lock = (_BEGIN[(conn.autocommit, write)], lock)
         self._meta: dict[str, str] | None = None
         # Writes whose answer nothing reads, sent with the next statement or the COMMIT.
-        self._pending: list[tuple[bytes, Sequence[Any]]] = []
+        self._pending: list[tuple[str, Sequence[Any]]] = []
         # Bookings read ahead, by the read they answer (forgotten at any booking write).
         self._ahead: dict[tuple[Any, ...], list[Booking]] = {}
         # Counters read ahead: their scopes, [start, end) and rows (kept up to date).
@@ -141,7 +160,7 @@ class PgTransaction:
         with conn.pipeline():
             if self.begun:
                 pending, self._pending = self._pending, []
-                for held, values in pending:
+                for held, values in self._merger.statements(pending):
                     conn.execute(held, values, prepare=prep)
             else:
                 begin, lock = self._lock
@@ -181,18 +200,15 @@ class PgTransaction:
             wanted.append((("key", key), q["BY_KEY"], (office, key)))
         if refs:
             unique = tuple(dict.fromkeys(refs))
-            if since is None:
-                wanted.append((("refs", unique, None), q["BY_REFS"], (office, list(unique))))
-            else:
-                wanted.append(
-                    (("refs", unique, since), q["BY_REFS_SINCE"], (office, list(unique), since))
-                )
+            name, params = _by_refs(office, unique, since)
+            wanted.append((("refs", unique, since), q[name], params))
         if booking_id is not None:
             wanted.append((("id", booking_id), q["BY_ID"], (office, booking_id)))
         if counters is not None:
             scopes, start, end = counters
             if scopes and start < end and self._counters_ahead(scopes, start, end) is None:
-                wanted.append(("counters", q["COUNTERS"], (office, list(scopes), start, end)))
+                name, params = _counters(office, scopes, start, end)
+                wanted.append(("counters", q[name], params))
         if not wanted:
             return
         cursors = self._send([(query, params) for _, query, params in wanted])
@@ -228,7 +244,7 @@ class PgTransaction:
             self._exec(name, params)
             return
         self.statements += 1
-        self._pending.append((self._q[name], params))
+        self._pending.append((name, params))
 
     def commit(self) -> None:
         """COMMIT, with the writes still held back (and, with early release, the durability
@@ -243,7 +259,7 @@ class PgTransaction:
         pending, self._pending = self._pending, []
         self.barrier_sent = barrier
         with conn.pipeline():
-            for held, values in pending:
+            for held, values in self._merger.statements(pending):
                 conn.execute(held, values, prepare=self._prep)
             conn.commit()
             if barrier:
@@ -264,7 +280,7 @@ class PgTransaction:
         ahead = self._counters_ahead(scopes, start, end)
         if ahead is not None:
             return ahead
-        rows = self._exec("COUNTERS", (self._office, list(scopes), start, end)).fetchall()
+        rows = self._exec(*_counters(self._office, scopes, start, end)).fetchall()
         return {(s, d): CounterRow(used, last) for s, d, used, last in rows}
 
     def put_counters(self, rows: Mapping[tuple[str, date], CounterRow]) -> None:
@@ -310,13 +326,10 @@ class PgTransaction:
         elif key is not None:
             cur = self._exec("BY_KEY", (office, key))
         elif refs is not None:
-            unique = list(dict.fromkeys(refs))
+            unique = tuple(dict.fromkeys(refs))
             if not unique:
                 return []
-            if since is None:
-                cur = self._exec("BY_REFS", (office, unique))
-            else:
-                cur = self._exec("BY_REFS_SINCE", (office, unique, since))
+            cur = self._exec(*_by_refs(office, unique, since))
         elif day is not None:
             cur = self._exec("BY_DAY", (office, day))
         else:
