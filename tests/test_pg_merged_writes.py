@@ -79,7 +79,7 @@ def _apply(storage: Any, writes: list[tuple[str, Any]], run: int) -> str | None:
     seq = 0
     try:
         with storage.primitives.transaction(OFFICE, write=True) as tx:
-            tx.expect(booking_id=f"ID{0:014d}")
+            tx.expect(booking_ids=[f"ID{0:014d}"])
             for kind, value in writes:
                 if kind == "counters":
                     tx.put_counters(
@@ -96,7 +96,7 @@ def _apply(storage: Any, writes: list[tuple[str, Any]], run: int) -> str | None:
                         events.append(Event(seq + 100 * run, "booked", None, DAY, AT, {"n": seq}))
                     tx.put_events(events)
                 elif kind == "booking":
-                    tx.expect(booking_id=f"ID{value:014d}")
+                    tx.expect(booking_ids=[f"ID{value:014d}"])
                     tx.put_booking(_booking(value), new=True)
                 else:
                     tx.put_booking(_booking(value, BookingStatus.CANCELLED), new=False)

@@ -111,7 +111,7 @@ def test_bookings_read_ahead_are_forgotten_at_a_booking_write(pg_storage: Any) -
     with prims.transaction(OFFICE, write=True) as tx:
         tx.put_booking(_booking(1), new=True)
     with prims.transaction(OFFICE, write=True) as tx:
-        tx.expect(refs=["ref-2"], since=TUE, booking_id="ID00000000000002")
+        tx.expect(refs=[(["ref-2"], TUE)], booking_ids=["ID00000000000002"])
         assert tx.bookings(refs=["ref-2"], since=TUE) == []
         tx.put_booking(_booking(2), new=True)  # absent under the lock: sent with the next
         found = tx.bookings(refs=["ref-2"], since=TUE)
@@ -119,7 +119,7 @@ def test_bookings_read_ahead_are_forgotten_at_a_booking_write(pg_storage: Any) -
         with pytest.raises(KeyError):
             tx.put_booking(_booking(2), new=True)
     with prims.transaction(OFFICE, write=True) as tx:
-        tx.expect(booking_id="ID00000000000001")
+        tx.expect(booking_ids=["ID00000000000001"])
         trips = tx.round_trips
         with pytest.raises(KeyError):
             tx.put_booking(_booking(1), new=True)
@@ -129,3 +129,41 @@ def test_bookings_read_ahead_are_forgotten_at_a_booking_write(pg_storage: Any) -
             "ID00000000000001",
             "ID00000000000002",
         ]
+
+
+def test_a_batch_reads_ahead_once_and_answers_each_as_alone(pg_storage: Any) -> None:
+    """A group-commit batch of five: every read of every reservation in one round trip,
+    every write with the COMMIT in the other; the citizen who comes twice is refused the
+    second time and the key given twice gets its first booking back, as without grouping."""
+    from queue_quota.models import Slot
+    from queue_quota.storage._combine import Waiter
+    from test_postgres_hardening import FRI, reservation
+
+    slots = [Slot(FRI, 10)]
+    rs = [
+        reservation(slots, citizen="ref-a"),
+        reservation(slots, citizen="ref-b", key="k-1"),
+        reservation(slots, citizen="ref-a"),  # the same citizen again: AlreadyBooked
+        reservation(slots, citizen="ref-c", key="k-1"),  # the same key: the first booking
+        reservation(slots, citizen="ref-d"),
+    ]
+    trips, _ = _trips(pg_storage)
+    batch = [Waiter(r) for r in rs]
+    pg_storage._batch(batch)
+    # The reads; the citizen's bookings again (the first wrote one); the key's again; the
+    # writes with the COMMIT.
+    assert trips == [4]
+    answers: list[Any] = []
+    for w in batch:
+        try:
+            answers.append(w.answer())
+        except qq.QueueQuotaError as exc:
+            answers.append(exc)
+    assert isinstance(answers[2], qq.AlreadyBooked)
+    assert answers[3].id == answers[1].id
+    assert [answers[i].number for i in (0, 1, 4)] == [1, 2, 3]
+    clean = [Waiter(reservation(slots, citizen=f"ref-{i}")) for i in "efgh"]
+    trips.clear()
+    pg_storage._batch(clean)
+    assert trips == [2]
+    assert sorted(w.answer().number for w in clean) == [4, 5, 6, 7]

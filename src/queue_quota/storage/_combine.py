@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidTransition, StorageError
 from ..models import Booking, Reservation
+from ._expect import expect_reads
 from .primitives import CommitInDoubt, Primitives, RetryTransaction, Transaction
 
 __all__ = ["Combiner", "GroupCommit", "Waiter"]
@@ -116,6 +117,7 @@ class GroupCommit:
             office_id = batch[0].reservation.office_id
             try:
                 with self._p.transaction(office_id, write=True) as tx:
+                    expect_reads(tx, [s.reservation for s in batch])  # one round trip
                     outcomes = [self._reserve_in(tx, s.reservation) for s in batch]
             except CommitInDoubt:
                 doubt = True

@@ -24,6 +24,7 @@ from ..errors import (
 )
 from ..models import Booking, BookingStatus, Candidate, Reservation, Slot, make_label
 from ._combine import Combiner, GroupCommit
+from ._expect import expect_reads
 from ._lifecycle import OPENING, Lifecycle, StaleCalendar, bump_openings, check_openings
 from ._log import Change, about, emit, moved
 from ._log import event_time as _at
@@ -37,7 +38,6 @@ from ._search import (
     candidates_digest,
     duplicate_id,
     find,
-    first_read,
     release,
     take,
 )
@@ -221,16 +221,7 @@ class TransactionalStorage(GroupCommit, WaitlistOps, Sanctions, Lifecycle):
         event). Raises only when ``tx`` must be rolled back."""
         candidates = r.all_candidates()
         digest = r.candidates_key or candidates_digest(candidates)
-        expect = getattr(tx, "expect", None)
-        if expect is not None:  # an adapter that reads ahead: what this will read
-            limits = r.per_citizen is not None or r.office_per_citizen is not None
-            expect(
-                key=r.idempotency_key,
-                refs=r.citizen_refs if limits else None,
-                since=r.today,
-                booking_id=r.booking_id,
-                counters=first_read(r.channel, candidates, digest),
-            )
+        expect_reads(tx, (r,))  # for an adapter that reads ahead (a batch's are read)
         if r.idempotency_key is not None:
             existing = tx.bookings(key=r.idempotency_key)
             if existing:

@@ -184,6 +184,9 @@ QUERIES: dict[str, LiteralString] = {
         " AND scope = %s AND day >= %s::date AND day < %s::date"
     ),
     "BY_REF_SINCE": _SELECT + " AND citizen_ref = %s AND day >= %s::date",
+    # Several reservations' reads at once (a group-commit batch).
+    "BY_IDS": _SELECT + " AND id = ANY (%s::text[])",
+    "BY_KEYS": _SELECT + " AND idempotency_key = ANY (%s::text[])",
     "PUT_COUNTERS": (
         "INSERT INTO {s}.qq_counter (office_id, scope, day, used, last)"
         " SELECT %s, * FROM unnest(%s::text[], %s::date[], %s::int4[], %s::int4[])"

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..events import Event, dump_data, load_data
 from ..models import Booking
+from ._pg_ahead import ReadAhead, by_refs, counters_query
 from ._pg_support import booking_params, replace_params, to_booking
 from ._pg_writes import WriteMerger
 from ._search import CLOSURE, SECRET
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
 __all__ = ["BARRIER", "PgTransaction"]
 
 Params = Sequence[Any] | Mapping[str, Any]
-_Counters = tuple[frozenset[str], date, date, dict[tuple[str, date], CounterRow]]
 
 #: After an early-released COMMIT: a transaction that must wait for the WAL flush past
 #: it. It must write WAL (a transaction that writes none commits without a flush, whatever
@@ -77,20 +77,6 @@ _BEGIN = {
 }
 
 
-def _counters(office: str, scopes: Sequence[str], start: date, end: date) -> tuple[str, Params]:
-    if len(scopes) == 1:
-        return "COUNTERS_1", (office, scopes[0], start, end)
-    return "COUNTERS", (office, list(scopes), start, end)
-
-
-def _by_refs(office: str, refs: Sequence[str], since: date | None) -> tuple[str, Params]:
-    if since is None:
-        return "BY_REFS", (office, list(refs))
-    if len(refs) == 1:
-        return "BY_REF_SINCE", (office, refs[0], since)
-    return "BY_REFS_SINCE", (office, list(refs), since)
-
-
 class PgTransaction:
     """The primitives on one pooled connection, inside one transaction of one office.
 
@@ -101,7 +87,6 @@ class PgTransaction:
 
     __slots__ = (
         "_ahead",
-        "_ahead_counters",
         "_barrier",
         "_conn",
         "_lock",
@@ -140,10 +125,7 @@ class PgTransaction:
         self._meta: dict[str, str] | None = None
         # Writes whose answer nothing reads, sent with the next statement or the COMMIT.
         self._pending: list[tuple[str, Sequence[Any]]] = []
-        # Bookings read ahead, by the read they answer (forgotten at any booking write).
-        self._ahead: dict[tuple[Any, ...], list[Booking]] = {}
-        # Counters read ahead: their scopes, [start, end) and rows (kept up to date).
-        self._ahead_counters: _Counters | None = None
+        self._ahead = ReadAhead()
         self.begun = False
         self.statements = 0
         self.round_trips = 0
@@ -182,60 +164,32 @@ class PgTransaction:
     def expect(
         self,
         *,
-        key: str | None = None,
-        refs: Sequence[str] | None = None,
-        since: date | None = None,
-        booking_id: str | None = None,
+        keys: Sequence[str] = (),
+        booking_ids: Sequence[str] = (),
+        refs: Sequence[tuple[Sequence[str], date | None]] = (),
         counters: tuple[Sequence[str], date, date] | None = None,
     ) -> None:
         """Read ahead, in one round trip (with the meta, and BEGIN and the lock if this is
-        the first), what the caller is about to read: bookings by idempotency ``key``, by
-        citizen ``refs`` (``since``), by ``booking_id``, and ``counters`` (scopes, start,
-        end). A hint: later reads are answered from it (see the module docstring)."""
-        q, office = self._q, self._office
-        wanted: list[tuple[Any, bytes, Params]] = []
+        the first), what the caller is about to read: bookings by idempotency ``keys``, by
+        ``booking_ids``, by citizen ``refs`` (pairs of refs and ``since``), and
+        ``counters`` (scopes, start, end). A hint: later reads are answered from it while it
+        holds (see ``_pg_ahead``)."""
+        ahead, office = self._ahead, self._office
+        wanted: list[tuple[Any, str, Params]] = []
         if self._meta is None:
-            wanted.append(("meta", q["META"], {"o": office}))
-        if key is not None:
-            wanted.append((("key", key), q["BY_KEY"], (office, key)))
-        if refs:
-            unique = tuple(dict.fromkeys(refs))
-            name, params = _by_refs(office, unique, since)
-            wanted.append((("refs", unique, since), q[name], params))
-        if booking_id is not None:
-            wanted.append((("id", booking_id), q["BY_ID"], (office, booking_id)))
-        if counters is not None:
-            scopes, start, end = counters
-            if scopes and start < end and self._counters_ahead(scopes, start, end) is None:
-                name, params = _counters(office, scopes, start, end)
-                wanted.append(("counters", q[name], params))
+            wanted.append((None, "META", {"o": office}))
+        groups = [(tuple(dict.fromkeys(r)), since) for r, since in refs]
+        wanted += ahead.plan(office, keys=keys, ids=booking_ids, refs=groups, counters=counters)
         if not wanted:
             return
-        cursors = self._send([(query, params) for _, query, params in wanted])
+        q = self._q
+        cursors = self._send([(q[name], params) for _, name, params in wanted])
         for (what, _, _), cur in zip(wanted, cursors, strict=True):
             rows = cur.fetchall()
-            if what == "meta":
+            if what is None:
                 self._meta = dict(rows)
-            elif what == "counters":
-                assert counters is not None
-                found = {(s, d): CounterRow(used, last) for s, d, used, last in rows}
-                self._ahead_counters = (frozenset(counters[0]), counters[1], counters[2], found)
             else:
-                self._ahead[what] = [to_booking(r) for r in rows]
-
-    def _counters_ahead(
-        self, scopes: Sequence[str], start: date, end: date
-    ) -> dict[tuple[str, date], CounterRow] | None:
-        ahead = self._ahead_counters
-        if ahead is None:
-            return None
-        have, lo, hi, rows = ahead
-        if not (lo <= start and end <= hi and have.issuperset(scopes)):
-            return None
-        if lo == start and hi == end and len(have) == len(scopes):
-            return dict(rows)
-        want = set(scopes)
-        return {k: v for k, v in rows.items() if k[0] in want and start <= k[1] < end}
+                ahead.keep(what, rows)
 
     def _later(self, name: str, params: Sequence[Any]) -> None:
         """A write whose answer nothing reads: sent with the next statement or the COMMIT
@@ -277,21 +231,16 @@ class PgTransaction:
     ) -> dict[tuple[str, date], CounterRow]:
         if not scopes or start >= end:
             return {}
-        ahead = self._counters_ahead(scopes, start, end)
+        ahead = self._ahead.counters(scopes, start, end)
         if ahead is not None:
             return ahead
-        rows = self._exec(*_counters(self._office, scopes, start, end)).fetchall()
+        rows = self._exec(*counters_query(self._office, scopes, start, end)).fetchall()
         return {(s, d): CounterRow(used, last) for s, d, used, last in rows}
 
     def put_counters(self, rows: Mapping[tuple[str, date], CounterRow]) -> None:
         if not rows:
             return
-        ahead = self._ahead_counters
-        if ahead is not None:  # keep what was read ahead equal to the store
-            have, lo, hi, cached = ahead
-            for key, row in rows.items():
-                if key[0] in have and lo <= key[1] < hi:
-                    cached[key] = row
+        self._ahead.wrote_counters(rows)
         scopes, days, used, last = [], [], [], []
         for (scope, day), row in rows.items():
             scopes.append(scope)
@@ -310,17 +259,16 @@ class PgTransaction:
         day: date | None = None,
     ) -> list[Booking]:
         office = self._office
-        if self._ahead:
-            read: tuple[Any, ...] | None = None
-            if booking_id is not None:
-                read = ("id", booking_id)
-            elif key is not None:
-                read = ("key", key)
-            elif refs is not None:
-                read = ("refs", tuple(dict.fromkeys(refs)), since)
-            found = self._ahead.get(read) if read is not None else None
-            if found is not None:
-                return list(found)
+        read: tuple[Any, ...] | None = None
+        if booking_id is not None:
+            read = ("id", booking_id)
+        elif key is not None:
+            read = ("key", key)
+        elif refs is not None:
+            read = ("refs", tuple(dict.fromkeys(refs)), since)
+        found = self._ahead.bookings(read) if read is not None else None
+        if found is not None:
+            return found
         if booking_id is not None:
             cur = self._exec("BY_ID", (office, booking_id))
         elif key is not None:
@@ -329,7 +277,7 @@ class PgTransaction:
             unique = tuple(dict.fromkeys(refs))
             if not unique:
                 return []
-            cur = self._exec(*_by_refs(office, unique, since))
+            cur = self._exec(*by_refs(office, unique, since))
         elif day is not None:
             cur = self._exec("BY_DAY", (office, day))
         else:
@@ -339,8 +287,7 @@ class PgTransaction:
     def put_booking(self, booking: Booking, *, new: bool) -> None:
         if booking.office_id != self._office:
             raise ValueError("the booking is of another office than the transaction")
-        known = self._ahead.pop(("id", booking.id), None) if new else None
-        self._ahead.clear()  # what was read ahead may no longer be what the store holds
+        known = self._ahead.wrote_booking(booking)
         if not new:
             self._later("REPLACE", replace_params(booking))
         elif known:
