@@ -54,6 +54,8 @@ from benchmarks.book_postgres import (
     _BASELINE,
     RawBooker,
     _count_hot_day,
+    _emulated_network,
+    _rtt_spec,
     prepare_raw_schema,
 )
 from queue_quota.storage import SQLiteStorage
@@ -447,8 +449,10 @@ def _pg_crowd(
     threads: int,
     options: dict[str, bool],
     ours_label: str,
+    conninfo: str | None = None,
+    note: str = "",
 ) -> Result:
-    conninfo = ctx.postgres()
+    conninfo = conninfo or ctx.postgres()
     from queue_quota.storage import PostgresStorage
 
     schemas = {side: ctx.new_schema() for side in ("ours", "plain", "raw")}
@@ -496,6 +500,7 @@ def _pg_crowd(
         ours_label=ours_label,
         plain_label="group_commit=False, early_release=False",
         check=check,
+        note=note,
     )
 
 
@@ -542,6 +547,61 @@ PG_EARLY = RowSpec(
 )
 
 
+_RTT_HOW = (
+    " Every connection of the three sides goes through benchmarks/_latency_proxy.py (the "
+    "1 ms RTT rows of book.postgres.rtt), in the same interleaved run. Report only."
+)
+PG_2X16_RTT = RowSpec(
+    name="book.postgres.rtt.2x16",
+    operation=PG_2X16.operation + ", 1 ms RTT",
+    target=Target("report"),
+    how=PG_2X16.how.replace(
+        "Met needs the ratio, 0 overbooked, 0 duplicate numbers and the capacity filled.", ""
+    )
+    + _RTT_HOW,
+)
+PG_EARLY_RTT = RowSpec(
+    name="book.postgres.rtt.8proc.early",
+    operation=PG_EARLY.operation + ", 1 ms RTT",
+    target=Target("report"),
+    how=PG_EARLY.how.replace("Report only; the overbooking check is still printed.", "") + _RTT_HOW,
+)
+
+
+def run_pg_2x16_rtt(ctx: Context) -> list[Result]:
+    """The 2 x 16 group-commit row with every connection through the latency proxy."""
+    with _emulated_network(ctx) as (via, note, numbers):
+        result = _pg_crowd(
+            ctx,
+            _rtt_spec(ctx, PG_2X16_RTT),
+            P2,
+            T16,
+            {"group_commit": True},
+            "group_commit=True",
+            conninfo=via,
+            note=note,
+        )
+    result.data |= numbers
+    return [result]
+
+
+def run_pg_early_rtt(ctx: Context) -> list[Result]:
+    """The 8-process early-release row with every connection through the latency proxy."""
+    with _emulated_network(ctx) as (via, note, numbers):
+        result = _pg_crowd(
+            ctx,
+            _rtt_spec(ctx, PG_EARLY_RTT),
+            PG_EARLY_PROCESSES,
+            1,
+            {"early_release": True},
+            "early_release=True",
+            conninfo=via,
+            note=note,
+        )
+    result.data |= numbers
+    return [result]
+
+
 def run_pg_2x16(ctx: Context) -> list[Result]:
     """2 processes x 16 threads, group commit vs plain vs the raw transaction."""
     return [_pg_crowd(ctx, PG_2X16, P2, T16, {"group_commit": True}, "group_commit=True")]
@@ -564,6 +624,20 @@ BENCHES = [
         (PG_EARLY,),
         run_pg_early,
         frozenset({"book", "postgres"}),
+        True,
+    ),
+    Bench(
+        "book.postgres.rtt.2x16",
+        (PG_2X16_RTT,),
+        run_pg_2x16_rtt,
+        frozenset({"book", "postgres", "rtt"}),
+        True,
+    ),
+    Bench(
+        "book.postgres.rtt.8proc.early",
+        (PG_EARLY_RTT,),
+        run_pg_early_rtt,
+        frozenset({"book", "postgres", "rtt"}),
         True,
     ),
 ]
