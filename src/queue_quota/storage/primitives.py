@@ -15,6 +15,14 @@ A new storage is a short file: one class with `transaction` (and `migrate`, `clo
   cursors, leases, retries and dead letters, reminder marks): unlike meta, never read
   whole.
 
+Optional, for an adapter whose reads cost a round trip: a transaction may also offer
+``expect(*, keys=(), booking_ids=(), refs=(), counters=None)``, a hint the engine gives
+before a reservation's (or a group-commit batch's) first read: bookings by idempotency
+key, by id, by citizen (``refs``: pairs of refs and ``since``), and the counters (scopes,
+start, end) its search will most likely read first. The adapter may fetch them at once and
+answer the later reads from what it fetched, as long as the answers are the ones the reads
+would get (its own writes since included); ``PostgresStorage`` does (see "The crowd day").
+
 Every rule (idempotency, limits, numbers, the search, the skip pointer, transitions) is in
 `queue_quota.storage.TransactionalStorage`, written once; see "The capacity model" in the
 documentation for why it cannot overbook. The contract suite
