@@ -21,8 +21,19 @@ has a definite answer, and every booking in the database is one it journaled.
 `check_database` reads the schema's tables directly (psycopg, one repeatable-read
 transaction) and lists every way they differ from the journals or from the invariants.
 
-``QQ_POWER_CUT_STORAGE_OPTIONS`` (JSON) adds `PostgresStorage` arguments, to diagnose a
-failure (e.g. ``{"max_size": 1}``); the tests leave it unset.
+``--threads T`` (T > 1) runs T such booking threads in the process, each with its own
+keys (``w<slot>t<thread>-<n>``), random stream and bookings to cancel, on ONE shared
+`PostgresStorage(group_commit=True)` (a pool of T connections): the reservations waiting
+in the process at once share one transaction and one commit (`storage._combine`), so a cut
+breaks batches of several reservations. The threads share the process's journal; a line
+is written, flushed and fsynced under its lock before the thread that wrote it asks again.
+The ``end`` line then also says how the storage batched (`BatchCountingStorage`):
+``batches`` run, reservations ``combined`` in them, ``batch_sizes``, and the batches of
+several whose transaction a cut broke (``broken_batches``: run again one by one) or left in
+doubt (``doubtful_batches``: each booking looked up by its id).
+
+``QQ_POWER_CUT_STORAGE_OPTIONS`` (JSON) adds `PostgresStorage` arguments (the tests set
+``early_release``; e.g. ``{"max_size": 1}`` to diagnose a failure).
 
 Variants: ``plain`` (one online channel of 4 a day, two per citizen) and ``pooled`` (online
 in two arrival windows of 3 within 5 a day, a claim-only priority channel of 4, both under
@@ -37,9 +48,11 @@ import os
 import random
 import select
 import sys
+import threading
 import time
+import traceback
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from datetime import time as clock
 from pathlib import Path
@@ -48,7 +61,10 @@ from zoneinfo import ZoneInfo
 
 import queue_quota as qq
 from _workers import JsonLines, event_problems, read_lines
+from queue_quota.models import Booking, Reservation
 from queue_quota.policies import OnlineQuota
+from queue_quota.storage._combine import Waiter
+from queue_quota.storage.postgres import PostgresStorage
 
 OFFICE_ID = "tegal-power-cut"
 SECRET = b"power-cut-secret-0123456789abcdef"
@@ -113,13 +129,58 @@ def make_office(variant: str) -> qq.Office:
     )
 
 
-def make_scheduler(conninfo: str, schema: str, variant: str) -> qq.Scheduler:
-    """A scheduler for the office of ``variant`` on a `PostgresStorage` of ``schema``."""
-    from queue_quota.storage.postgres import PostgresStorage
+class BatchCountingStorage(PostgresStorage):
+    """`PostgresStorage` counting its group-commit batches by size, and the batches of
+    several reservations whose shared transaction did not simply commit: ``broken`` (it
+    failed, e.g. the server went away before the commit: its reservations were run again
+    one by one) or ``doubtful`` (its commit was in doubt: each booking looked up by id)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.batch_sizes: Counter[int] = Counter()
+        self.broken_batches = self.doubtful_batches = 0
+        self._stats_lock = threading.Lock()
+        self._leading = threading.local()  # the batch of several this thread is running
+
+    def _batch(self, batch: list[Waiter]) -> None:
+        mark = self._leading
+        mark.several, mark.broken, mark.doubtful = len(batch) > 1, False, False
+        try:
+            super()._batch(batch)
+        finally:
+            mark.several = False
+            with self._stats_lock:
+                self.batch_sizes[len(batch)] += 1
+                self.broken_batches += mark.broken
+                self.doubtful_batches += mark.doubtful
+
+    # What `_batch` calls only when a batch of several did not commit cleanly:
+
+    def _reserve_alone(self, reservation: Reservation) -> Booking:
+        mark = self._leading
+        several = getattr(mark, "several", False)
+        if several:
+            mark.broken, mark.several = True, False  # its own lookups are not the batch's
+        try:
+            return super()._reserve_alone(reservation)
+        finally:
+            mark.several = several
+
+    def _find_id(self, office_id: str, booking_id: str) -> Booking | None:
+        if getattr(self._leading, "several", False):
+            self._leading.doubtful = True
+        return super()._find_id(office_id, booking_id)
+
+
+def make_scheduler(conninfo: str, schema: str, variant: str, threads: int = 1) -> qq.Scheduler:
+    """A scheduler for the office of ``variant`` on a `PostgresStorage` of ``schema``; for
+    several threads a grouping one (`BatchCountingStorage`) with a connection per thread."""
     options: dict[str, Any] = {"min_size": 1, "max_size": 2, "timeout": 5}
+    if threads > 1:
+        options |= {"max_size": threads, "group_commit": True}
     options.update(json.loads(os.environ.get(STORAGE_OPTIONS, "{}")))
-    storage = PostgresStorage(conninfo, schema=schema, **options)
+    kind = BatchCountingStorage if threads > 1 else PostgresStorage
+    storage = kind(conninfo, schema=schema, **options)
     return qq.Scheduler(make_office(variant), storage, secret=SECRET, clock=lambda: NOW)
 
 
@@ -142,15 +203,26 @@ def wait_for_server(conninfo: str, deadline_s: float = 90) -> int:
 
 
 class Worker:
-    """One booking process: its scheduler, its journal, its acknowledged active bookings."""
+    """One booker (a process, or a thread of one): its keys, its random stream, its
+    acknowledged active bookings; the journal and the scheduler are its process's."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        journal: JsonLines,
+        sched: qq.Scheduler,
+        *,
+        seed: int,
+        thread: int | None = None,
+    ) -> None:
         self.conninfo: str = args.conninfo
         self.variant: str = args.variant
         self.slot: int = args.slot
-        self.rng = random.Random(args.seed)
-        self.journal = JsonLines(args.journal, sync=True)
-        self.sched = make_scheduler(args.conninfo, args.schema, args.variant)
+        self.thread = thread
+        self.prefix = f"w{self.slot}" if thread is None else f"w{self.slot}t{thread}"
+        self.rng = random.Random(seed)
+        self.journal = journal
+        self.sched = sched
         self.mine: list[str] = []
         self.requests = 0
 
@@ -166,12 +238,15 @@ class Worker:
     def answer(self, record: dict[str, Any]) -> None:
         """Journal an answer (fsync) with the time and the adapter's own retries so far."""
         retries = getattr(self.sched.storage, "retries", None)
-        self.journal.write({**record, "t": round(time.time(), 3), "adapter_retries": retries})
+        where = {} if self.thread is None else {"thread": self.thread}
+        self.journal.write(
+            {**record, **where, "t": round(time.time(), 3), "adapter_retries": retries}
+        )
 
     def book(self) -> None:
         """One booking request, asked again with its key until it has an answer."""
         self.requests += 1
-        key = f"w{self.slot}-{self.requests}"
+        key = f"{self.prefix}-{self.requests}"
         citizen = self.rng.choice(CITIZENS)
         if self.variant == "plain":
             channel, places, at = "online", 1, None
@@ -244,24 +319,88 @@ class Worker:
             self.answer({**record, "in_doubt": doubts, "committed": committed})
             return
 
-    def run(self) -> None:
-        """Book and cancel until told to stop; print ``ready`` after the first answer."""
-        ready = False
-        while not _stop_requested():
+    def run(self, stop: Callable[[], bool], answered: Callable[[], None]) -> None:
+        """Book and cancel until ``stop()``; call ``answered()`` after the first answer."""
+        first = True
+        while not stop():
             if self.mine and self.rng.random() < P_CANCEL:
                 self.cancel()
             else:
                 self.book()
-            if not ready:
-                print("ready", flush=True)
-                ready = True
-        self.journal.write({"op": "end", "requests": self.requests})
-        self.journal.close()
-        self.sched.storage.close()
+            if first:
+                answered()
+                first = False
 
 
-def _stop_requested() -> bool:
-    readable, _, _ = select.select([sys.stdin], [], [], 0)
+def run_process(args: argparse.Namespace) -> int:
+    """The process's bookers (one, or ``--threads`` threads on one grouping storage) until
+    ``stop``; print ``ready`` once each has an answer; the ``end`` line; the exit status."""
+    journal = JsonLines(args.journal, sync=True)
+    sched = make_scheduler(args.conninfo, args.schema, args.variant, args.threads)
+    if args.threads == 1:
+        worker = Worker(args, journal, sched, seed=args.seed)
+        worker.run(_stop_requested, lambda: print("ready", flush=True))
+        journal.write({"op": "end", "requests": worker.requests})
+        journal.close()
+        sched.storage.close()
+        return 0
+    rng = random.Random(args.seed)
+    workers = [
+        Worker(args, journal, sched, seed=rng.randrange(2**32), thread=i)
+        for i in range(args.threads)
+    ]
+    stop = threading.Event()
+    answered = [threading.Event() for _ in workers]
+    failed: list[BaseException] = []
+
+    def lane(worker: Worker, first: threading.Event) -> None:
+        try:
+            worker.run(stop.is_set, first.set)
+        except BaseException as exc:
+            traceback.print_exc()
+            failed.append(exc)
+            stop.set()
+            first.set()
+
+    threads = [
+        threading.Thread(target=lane, args=(w, e), name=f"booker-{w.thread}", daemon=True)
+        for w, e in zip(workers, answered, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for e in answered:
+        e.wait()
+    if not failed:
+        print("ready", flush=True)
+    while not stop.is_set():  # watch stdin, and the threads: one failed stops them all
+        if _stop_requested(timeout=0.1):
+            stop.set()
+    for t in threads:
+        t.join()
+    if failed:
+        return 1
+    storage = sched.storage
+    assert isinstance(storage, BatchCountingStorage)
+    combiner = storage._combiners.get(OFFICE_ID)
+    journal.write(
+        {
+            "op": "end",
+            "requests": sum(w.requests for w in workers),
+            "threads": len(workers),
+            "batches": 0 if combiner is None else combiner.batches,
+            "combined": 0 if combiner is None else combiner.combined,
+            "batch_sizes": {str(k): n for k, n in sorted(storage.batch_sizes.items())},
+            "broken_batches": storage.broken_batches,
+            "doubtful_batches": storage.doubtful_batches,
+        }
+    )
+    journal.close()
+    storage.close()
+    return 0
+
+
+def _stop_requested(timeout: float = 0) -> bool:
+    readable, _, _ = select.select([sys.stdin], [], [], timeout)
     return bool(readable) and sys.stdin.readline().strip() in ("stop", "")
 
 
@@ -269,6 +408,8 @@ def _stop_requested() -> bool:
 
 
 ANSWERS = ("book", "full", "refused", "cancel")
+#: What a threaded process's ``end`` line says of its storage's batches.
+BATCHING = ("batches", "combined", "batch_sizes", "broken_batches", "doubtful_batches")
 
 
 def answers(path: str | Path) -> int:
@@ -277,11 +418,13 @@ def answers(path: str | Path) -> int:
 
 
 def summarize(journals: Iterable[str | Path]) -> dict[str, Any]:
-    """The acknowledged bookings and cancels, refusals, and how in-doubt requests ended."""
+    """The acknowledged bookings and cancels, refusals, how in-doubt requests ended, and
+    each threaded process's batching (from its ``end`` line)."""
     booked: dict[str, dict[str, Any]] = {}
     cancelled: set[str] = set()
     refused: list[dict[str, Any]] = []
     doubt: Counter[str] = Counter()
+    batching: list[dict[str, Any]] = []
     ended = adapter_retries = 0
     for path in journals:
         lines = read_lines(path)
@@ -298,6 +441,8 @@ def summarize(journals: Iterable[str | Path]) -> dict[str, Any]:
                 doubt["doubt_lines"] += 1
             elif op == "end":
                 ended += 1
+                if "batches" in line:
+                    batching.append({k: line[k] for k in BATCHING})
             if op in ANSWERS and line["in_doubt"]:
                 outcome = {True: "committed", False: "not_committed", None: "unread"}
                 doubt[f"{op}_in_doubt"] += 1
@@ -310,6 +455,7 @@ def summarize(journals: Iterable[str | Path]) -> dict[str, Any]:
         "ended": ended,
         "full": sum(1 for p in journals for x in read_lines(p) if x["op"] == "full"),
         "adapter_retries": adapter_retries,
+        "batching": batching,
     }
 
 
@@ -420,6 +566,19 @@ def check_database(
     seq = int(db["seq"][0][0]) if db["seq"] else 0
     if seq != len(db["events"]):
         problems.append(f"~seq is {seq} but the log holds {len(db['events'])} events")
+    batching = acked["batching"]
+    batched = (
+        {
+            "batching": batching,
+            "batches": sum(b["batches"] for b in batching),
+            "combined": sum(b["combined"] for b in batching),
+            "largest_batch": max((int(k) for b in batching for k in b["batch_sizes"]), default=0),
+            "broken_batches": sum(b["broken_batches"] for b in batching),
+            "doubtful_batches": sum(b["doubtful_batches"] for b in batching),
+        }
+        if batching
+        else {}
+    )
     return {
         "problems": problems,
         "lost": lost,
@@ -440,6 +599,7 @@ def check_database(
         "ended": acked["ended"],
         "adapter_retries": acked["adapter_retries"],
         **acked["doubt"],
+        **batched,
     }
 
 
@@ -451,7 +611,8 @@ def _main(argv: list[str]) -> None:
     parser.add_argument("--journal", required=True)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--slot", type=int, required=True)
-    Worker(parser.parse_args(argv)).run()
+    parser.add_argument("--threads", type=int, default=1)
+    sys.exit(run_process(parser.parse_args(argv)))
 
 
 if __name__ == "__main__":

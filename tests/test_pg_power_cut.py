@@ -19,6 +19,14 @@ acknowledged, a key on one booking, counters equal to the places of the active b
 and within capacity, numbers unique per channel and day, the event log replaying to the
 rows.
 
+One variant runs four booking threads in each process on one
+``PostgresStorage(group_commit=True, early_release=True)``: reservations waiting at once
+share one transaction and one commit, and the cuts break such batches. The threads share
+their process's journal (a line fsynced under its lock before its thread asks again), so
+the check is the same; the processes also report how the storage batched, and the test
+requires more reservations than batches in every process and batches of several that
+the cuts broke or left in doubt.
+
 The check is shown to catch a storage that acknowledges before the commit is durable:
 the same workers on connections with ``synchronous_commit=off`` lose acknowledged
 bookings across the same immediate stops (in each of 11 runs when it was written: 4-11
@@ -55,6 +63,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 WORKERS = 4
 ROUNDS = 4
+#: Booking threads in each process of the group-commit variant.
+THREADS = 4
 #: New answers every worker must have journaled before the next cut.
 ANSWERS_PER_ROUND = 10
 
@@ -77,10 +87,14 @@ def cluster() -> Iterator[PostgresCluster]:
 
 
 class Fleet:
-    """The booking processes of one test, each journaling into ``journal-<slot>.jsonl``."""
+    """The booking processes of one test, each journaling into ``journal-<slot>.jsonl``
+    (with ``threads`` > 1, each process's booking threads into its one journal)."""
 
-    def __init__(self, conninfo: str, schema: str, variant: str, tmp_path: Path, seed: int):
+    def __init__(
+        self, conninfo: str, schema: str, variant: str, tmp_path: Path, seed: int, threads: int
+    ):
         self.conninfo, self.schema, self.variant = conninfo, schema, variant
+        self.threads = threads
         self.dir = tmp_path
         rng = random.Random(seed)
         self.procs = [self._spawn(slot, rng.randrange(2**32)) for slot in range(WORKERS)]
@@ -100,6 +114,7 @@ class Fleet:
                     *("--conninfo", self.conninfo, "--schema", self.schema),
                     *("--variant", self.variant, "--journal", str(self.journal(slot))),
                     *("--seed", str(seed), "--slot", str(slot)),
+                    *("--threads", str(self.threads)),
                 ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -182,6 +197,7 @@ def run_cuts(
     cuts: list[str],
     *,
     worker_options: str = "",
+    threads: int = 1,
 ) -> dict[str, Any]:
     """Workers on a fresh schema, the server cut ``cuts`` times; then the direct check."""
     from queue_quota.storage.postgres import PostgresStorage
@@ -192,7 +208,7 @@ def run_cuts(
     made.close()
     conninfo = cluster.conninfo + (f" options='{worker_options}'" if worker_options else "")
     t0 = time.monotonic()
-    fleet = Fleet(conninfo, schema, variant, tmp_path, seed)
+    fleet = Fleet(conninfo, schema, variant, tmp_path, seed, threads)
     down: list[float] = []
     try:
         fleet.wait_ready()
@@ -208,9 +224,11 @@ def run_cuts(
         fleet.kill()
     found = pw.check_database(cluster.conninfo, schema, variant, fleet.journals())
     (tmp_path / "found.json").write_text(json.dumps(found, indent=1))  # for diagnosis
-    figures = {k: v for k, v in found.items() if k not in ("problems", "refusals", "full_days")}
+    hidden = ("problems", "refusals", "full_days", "batching")
+    figures = {k: v for k, v in found.items() if k not in hidden}
     print(
-        f"\n[power cut {variant}{' ' + worker_options if worker_options else ''}] "
+        f"\n[power cut {variant}{' ' + worker_options if worker_options else ''}"
+        f"{f' {threads} threads' if threads > 1 else ''}] "
         f"cuts={'+'.join(cuts)} down_s={[round(d, 1) for d in down]} "
         + " ".join(f"{k}={v}" for k, v in figures.items())
         + f" full_days={len(found['full_days'])} problems={len(found['problems'])}"
@@ -220,8 +238,14 @@ def run_cuts(
 
 
 @pytest.mark.parametrize(
-    ("variant", "seed", "early"),
-    [("plain", 11062020, False), ("pooled", 12062020, False), ("pooled", 14062020, True)],
+    ("variant", "seed", "early", "threads"),
+    [
+        ("plain", 11062020, False, 1),
+        ("pooled", 12062020, False, 1),
+        ("pooled", 14062020, True, 1),
+        ("pooled", 15062020, True, THREADS),
+    ],
+    ids=["plain", "pooled", "pooled-early", "pooled-early-group-threads"],
 )
 def test_acknowledged_bookings_survive_server_power_cuts(
     cluster: PostgresCluster,
@@ -229,14 +253,17 @@ def test_acknowledged_bookings_survive_server_power_cuts(
     variant: str,
     seed: int,
     early: bool,
+    threads: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Four immediate stops / postmaster kills under four booking processes: every
     acknowledged booking and cancel is there, counters equal the rows, none over capacity
-    (also with ``early_release``: the lock freed before the flush, a barrier after)."""
+    (also with ``early_release``: the lock freed before the flush, a barrier after; and
+    with four threads a process on one ``group_commit`` storage: batches of several
+    reservations in one transaction, cut by the stops)."""
     monkeypatch.setenv(pw.STORAGE_OPTIONS, json.dumps({"early_release": early}))
     cuts = ["immediate", "sigkill"] * (ROUNDS // 2)
-    found = run_cuts(cluster, tmp_path, variant, seed, cuts)
+    found = run_cuts(cluster, tmp_path, variant, seed, cuts, threads=threads)
     assert found["problems"] == [], found["problems"][:8]
     assert found["ended"] == WORKERS  # every request answered
     assert [r for r in found["refusals"] if r.get("during") == "cancel"] == []
@@ -247,6 +274,13 @@ def test_acknowledged_bookings_survive_server_power_cuts(
     # the booking's id), or the worker got StorageError and asked again itself.
     in_doubt = found.get("book_in_doubt", 0) + found.get("cancel_in_doubt", 0)
     assert found["adapter_retries"] + in_doubt >= ROUNDS, found
+    if threads > 1:
+        # The threads did share transactions: in every process, more reservations than
+        # batches; and the cuts broke batches of several reservations.
+        assert len(found["batching"]) == WORKERS
+        for stats in found["batching"]:
+            assert stats["combined"] > stats["batches"], found["batching"]
+        assert found["broken_batches"] + found["doubtful_batches"] > 0, found["batching"]
 
 
 def test_the_check_catches_acknowledgement_before_durability(
