@@ -167,3 +167,20 @@ def test_a_batch_reads_ahead_once_and_answers_each_as_alone(pg_storage: Any) -> 
     pg_storage._batch(clean)
     assert trips == [2]
     assert sorted(w.answer().number for w in clean) == [4, 5, 6, 7]
+
+
+def test_an_id_and_a_citizen_read_together_are_split_exactly(pg_storage: Any) -> None:
+    """The id and the citizen's bookings since a day are one read: a booking found by its
+    id alone (the citizen's, but before that day) answers the id, not the citizen."""
+    prims = pg_storage.primitives
+    old = _booking(9, citizen_ref="ref-9")  # Tuesday
+    with prims.transaction(OFFICE, write=True) as tx:
+        tx.put_booking(old, new=True)
+        tx.put_booking(_booking(8, citizen_ref="ref-9", day=WED), new=True)
+    with prims.transaction(OFFICE, write=True) as tx:
+        tx.expect(booking_ids=[old.id], refs=[(["ref-9"], WED)])
+        trips = tx.round_trips
+        assert [b.id for b in tx.bookings(booking_id=old.id)] == [old.id]
+        assert [b.id for b in tx.bookings(refs=["ref-9"], since=WED)] == ["ID00000000000008"]
+        assert tx.round_trips == trips == 1
+        assert tx.statements == 4  # BEGIN, the lock, the meta, the one read; nothing more

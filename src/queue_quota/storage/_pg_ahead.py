@@ -81,17 +81,28 @@ class ReadAhead:
         elif keys:
             wanted.append((("keys", tuple(keys)), "BY_KEYS", (office, keys)))
         ids = [i for i in dict.fromkeys(ids) if ("id", i) not in have]
-        if len(ids) == 1:
-            wanted.append((("ids", tuple(ids)), "BY_ID", (office, ids[0])))
-        elif ids:
-            wanted.append((("ids", tuple(ids)), "BY_IDS", (office, ids)))
         by_since: dict[date | None, list[tuple[str, ...]]] = {}
         for group, since in dict.fromkeys(refs):
             if group and ("refs", group, since) not in have:
                 by_since.setdefault(since, []).append(group)
+        if ids and len(by_since) == 1 and None not in by_since:
+            # The usual case: the ids and the citizens' bookings since today, one read.
+            ((since, groups),) = by_since.items()
+            every = list(dict.fromkeys(r for g in groups for r in g))
+            params: Params
+            if len(ids) == 1 and len(every) == 1:
+                name, params = "BY_ID_OR_REF", (office, ids[0], every[0], since)
+            else:
+                name, params = "BY_IDS_OR_REFS", (office, ids, every, since)
+            wanted.append((("ids+refs", tuple(ids), tuple(groups), since), name, params))
+            ids, by_since = [], {}
+        if len(ids) == 1:
+            wanted.append((("ids", tuple(ids)), "BY_ID", (office, ids[0])))
+        elif ids:
+            wanted.append((("ids", tuple(ids)), "BY_IDS", (office, ids)))
         for since, groups in by_since.items():
-            every = tuple(dict.fromkeys(r for g in groups for r in g))
-            name, params = by_refs(office, every, since)
+            every_ref = tuple(dict.fromkeys(r for g in groups for r in g))
+            name, params = by_refs(office, every_ref, since)
             wanted.append((("refs", tuple(groups), since), name, params))
         if counters is not None:
             scopes, start, end = counters
@@ -110,17 +121,21 @@ class ReadAhead:
             return
         found_bookings = [to_booking(r) for r in rows]
         have = self._bookings
-        if kind == "ids":
+        if kind in ("ids", "ids+refs"):
             for i in what[1]:
                 have[("id", i)] = [b for b in found_bookings if b.id == i]
-        elif kind == "keys":
+        if kind == "keys":
             for k in what[1]:
                 have[("key", k)] = [b for b in found_bookings if b.idempotency_key == k]
-        else:  # ("refs", groups, since)
-            for group in what[1]:
+        elif kind in ("refs", "ids+refs"):  # ("refs", groups, since) or (.., ids, groups, since)
+            groups, since = what[-2], what[-1]
+            for group in groups:
                 members = set(group)
-                have[("refs", group, what[2])] = [
-                    b for b in found_bookings if b.citizen_ref in members
+                # A row found by its id alone may be an older booking of the citizen.
+                have[("refs", group, since)] = [
+                    b
+                    for b in found_bookings
+                    if b.citizen_ref in members and (since is None or b.day >= since)
                 ]
 
     # -- answering ------------------------------------------------------------------------

@@ -184,6 +184,12 @@ QUERIES: dict[str, LiteralString] = {
         " AND scope = %s AND day >= %s::date AND day < %s::date"
     ),
     "BY_REF_SINCE": _SELECT + " AND citizen_ref = %s AND day >= %s::date",
+    # A reservation's id and its citizen's bookings in one read (split by the client).
+    "BY_ID_OR_REF": (_SELECT + " AND (id = %s OR (citizen_ref = %s AND day >= %s::date))"),
+    "BY_IDS_OR_REFS": (
+        _SELECT + " AND (id = ANY (%s::text[])"
+        " OR (citizen_ref = ANY (%s::text[]) AND day >= %s::date))"
+    ),
     # Several reservations' reads at once (a group-commit batch).
     "BY_IDS": _SELECT + " AND id = ANY (%s::text[])",
     "BY_KEYS": _SELECT + " AND idempotency_key = ANY (%s::text[])",
