@@ -306,7 +306,7 @@ def run_sqlite(ctx: Context) -> list[Result]:
     ours_path, plain_path = ctx.path("ours-group.sqlite3"), ctx.path("ours-plain.sqlite3")
     base_path = ctx.path("minimal-shared.sqlite3")
     ours_st = SQLiteStorage(ours_path, group_commit=True)
-    plain_st = SQLiteStorage(plain_path)
+    plain_st = SQLiteStorage(plain_path, group_commit=False)
     MinimalSQLite(base_path, "FULL", UNLIMITED).close()
     conns: list[sqlite3.Connection] = []
     crew = Crew(t)
@@ -396,7 +396,7 @@ class CrowdWorker:
                 schema=schemas[side],
                 min_size=threads,
                 max_size=threads,
-                **(options if side == "ours" else {}),
+                **(options if side == "ours" else {"group_commit": False}),
             )
             for side in ("ours", "plain")
         }

@@ -34,7 +34,7 @@ PG_MISSING = PG_FIXTURES or PG_ADAPTER
 BACKENDS = [
     pytest.param("memory", id="memory"),
     pytest.param("sqlite", id="sqlite"),
-    pytest.param("sqlite-group", id="sqlite-group"),
+    pytest.param("sqlite-alone", id="sqlite-alone"),
     pytest.param(
         "postgres",
         id="postgres",
@@ -55,9 +55,9 @@ def storage_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
     elif request.param == "sqlite":
         path = tmp_path / "contract.sqlite3"
         yield lambda: SQLiteStorage(path)
-    elif request.param == "sqlite-group":  # group commit: threads share transactions
+    elif request.param == "sqlite-alone":  # no group commit: one transaction a booking
         path = tmp_path / "contract.sqlite3"
-        yield lambda: SQLiteStorage(path, group_commit=True)
+        yield lambda: SQLiteStorage(path, group_commit=False)
     else:
         conninfo: str = request.getfixturevalue("postgres_conninfo")
         schema = unique_schema()

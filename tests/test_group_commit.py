@@ -160,12 +160,18 @@ def test_a_duplicate_id_in_a_batch_falls_back_to_one_by_one(tmp_path: Path) -> N
     storage.close()
 
 
-def test_group_commit_is_off_by_default(tmp_path: Path) -> None:
-    """Without the option, each reservation is its own transaction (no combiner made)."""
-    storage = SQLiteStorage(tmp_path / "o.sqlite3")
+def test_group_commit_is_on_by_default_and_can_be_turned_off(tmp_path: Path) -> None:
+    """SQLite groups by default; ``group_commit=False`` (and a storage over third-party
+    primitives, unless asked) runs each reservation in its own transaction (no combiner)."""
+    grouped = SQLiteStorage(tmp_path / "g.sqlite3")
+    qq.Scheduler(_office(5), grouped, secret=SECRET).book("online", "3328011234560001", now=NOW)
+    assert set(grouped._combiners) == {"group"}
+    grouped.close()
+    storage = SQLiteStorage(tmp_path / "o.sqlite3", group_commit=False)
     qq.Scheduler(_office(5), storage, secret=SECRET).book("online", "3328011234560001", now=NOW)
     assert isinstance(storage, TransactionalStorage)
     assert storage._combiners == {}
+    assert TransactionalStorage(storage.primitives)._group is False
     with pytest.raises(qq.ConfigurationError):
         SQLiteStorage(tmp_path / "x.sqlite3", group_commit="yes")  # type: ignore[arg-type]
     storage.close()

@@ -34,8 +34,9 @@ class SQLiteStorage(TransactionalStorage):
         timeout: Seconds a writer waits for the file's write lock before `StorageError`.
         group_commit: The bookings of one office waiting in this process (a web server's
             threads) share one transaction and its fsync, in arrival order; ``FULL`` is
-            kept, and a booking returns only once its transaction committed. See "The
-            crowd day".
+            kept, and a booking returns only once its transaction committed. On by
+            default (a lone booking runs alone, as without it); ``False`` gives each
+            booking its own transaction. See "The crowd day".
 
     Each thread (and each process after a fork) gets its own connection. The schema is
     created on first use, and a file made by an earlier version (0.1) is upgraded in place.
@@ -47,7 +48,7 @@ class SQLiteStorage(TransactionalStorage):
         *,
         synchronous: str = "FULL",
         timeout: float = 30.0,
-        group_commit: bool = False,
+        group_commit: bool = True,
     ) -> None:
         if str(path) in ("", ":memory:") or str(path).startswith("file::memory:"):
             raise ConfigurationError(
