@@ -568,38 +568,33 @@ PG_EARLY_RTT = RowSpec(
 )
 
 
-def run_pg_2x16_rtt(ctx: Context) -> list[Result]:
-    """The 2 x 16 group-commit row with every connection through the latency proxy."""
+def _over_rtt(
+    ctx: Context,
+    spec: RowSpec,
+    processes: int,
+    threads: int,
+    options: dict[str, bool],
+    label: str,
+) -> list[Result]:
+    """A crowd row with every connection of its three sides through the latency proxy."""
     with _emulated_network(ctx) as (via, note, numbers):
         result = _pg_crowd(
-            ctx,
-            _rtt_spec(ctx, PG_2X16_RTT),
-            P2,
-            T16,
-            {"group_commit": True},
-            "group_commit=True",
-            conninfo=via,
-            note=note,
+            ctx, _rtt_spec(ctx, spec), processes, threads, options, label, conninfo=via, note=note
         )
     result.data |= numbers
     return [result]
+
+
+def run_pg_2x16_rtt(ctx: Context) -> list[Result]:
+    """The 2 x 16 group-commit row over the emulated network."""
+    return _over_rtt(ctx, PG_2X16_RTT, P2, T16, {"group_commit": True}, "group_commit=True")
 
 
 def run_pg_early_rtt(ctx: Context) -> list[Result]:
-    """The 8-process early-release row with every connection through the latency proxy."""
-    with _emulated_network(ctx) as (via, note, numbers):
-        result = _pg_crowd(
-            ctx,
-            _rtt_spec(ctx, PG_EARLY_RTT),
-            PG_EARLY_PROCESSES,
-            1,
-            {"early_release": True},
-            "early_release=True",
-            conninfo=via,
-            note=note,
-        )
-    result.data |= numbers
-    return [result]
+    """The 8-process early-release row over the emulated network."""
+    return _over_rtt(
+        ctx, PG_EARLY_RTT, PG_EARLY_PROCESSES, 1, {"early_release": True}, "early_release=True"
+    )
 
 
 def run_pg_2x16(ctx: Context) -> list[Result]:
