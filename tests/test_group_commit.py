@@ -220,3 +220,52 @@ def test_a_batch_whose_commit_is_in_doubt_finds_its_bookings(tmp_path: Path) -> 
     assert [w.answer().number for w in waiters] == [1, 2]
     assert len(storage.bookings_on("group", DAY)) == 2
     storage.close()
+
+
+def test_the_lead_passes_on_when_its_thread_is_interrupted() -> None:
+    """A waiter interrupted in its wait leaves the queue; if the lead had just been handed
+    to it, the next waiter gets the lead, and with nobody left the combiner is idle."""
+    from queue_quota.storage._combine import Combiner, Waiter
+
+    comb = Combiner()
+    a, b, c = (Waiter(None) for _ in range(3))  # type: ignore[arg-type]
+    comb._busy = True
+    comb._queue = [a, b, c]
+    comb._abandon(b)  # still queued, not leading: just leaves
+    assert comb._queue == [a, c]
+    assert not c.gate.acquire(blocking=False)  # nobody let through
+    a.lead = True
+    comb._abandon(a)
+    assert comb._queue == [c]
+    assert c.lead
+    assert c.gate.acquire(blocking=False)  # c was let through, to lead
+    comb._abandon(c)
+    assert comb._queue == []
+    assert comb._busy is False
+
+
+def test_every_waiter_is_let_through_once_with_its_own_answer() -> None:
+    """32 threads; the first batch holds on until all the others are queued: each thread
+    gets its own answer, the rest run as the second batch, led by one of them, and the
+    combiner ends idle with nobody queued."""
+    from queue_quota.storage._combine import Combiner, Waiter
+
+    comb = Combiner()
+    yielding = threading.Event()  # never set: its wait only yields the CPU
+    sizes: list[int] = []
+
+    def run(batch: list[Any]) -> None:
+        if not sizes:
+            while len(comb._queue) + len(batch) < 32:  # a state, not a time: all queued
+                yielding.wait(0.001)
+        sizes.append(len(batch))
+        for w in batch:
+            w.result = w.reservation
+
+    got = _race(lambda i: comb.submit(Waiter(i), run), threads=32)  # type: ignore[arg-type]
+    assert got == list(range(32))
+    assert len(sizes) == 2
+    assert sum(sizes) == 32
+    assert (comb.batches, comb.combined) == (2, 32)
+    assert comb._queue == []
+    assert comb._busy is False

@@ -25,15 +25,23 @@ __all__ = ["Combiner", "GroupCommit", "Waiter"]
 
 
 class Waiter:
-    """One waiting reservation and, once its batch ran, its answer."""
+    """One waiting reservation and, once its batch ran, its answer.
 
-    __slots__ = ("done", "error", "reservation", "result")
+    ``gate`` is a lock held from the start: the thread waits by acquiring it, and is let
+    through exactly once, by the leader that ran its batch (``done``) or that handed it
+    the lead (``lead``).
+    """
+
+    __slots__ = ("done", "error", "gate", "lead", "reservation", "result")
 
     def __init__(self, reservation: Reservation) -> None:
         self.reservation = reservation
         self.done = False
+        self.lead = False
         self.result: Booking | None = None
         self.error: BaseException | None = None
+        self.gate = threading.Lock()
+        self.gate.acquire()
 
     def answer(self) -> Booking:
         """The booking, or the refusal raised."""
@@ -44,10 +52,15 @@ class Waiter:
 
 
 class Combiner:
-    """The queue and the leader of one office in one process."""
+    """The queue and the leader of one office in one process.
+
+    No thundering herd: a finished leader lets through exactly the threads of its batch,
+    and hands the lead to the first thread queued meanwhile (if any), which then runs
+    everything queued by then.
+    """
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[Waiter] = []
         self._busy = False
         #: How many batches ran and how many reservations they held (for measurements).
@@ -56,13 +69,19 @@ class Combiner:
 
     def submit(self, slot: Waiter, run: Callable[[list[Waiter]], Any]) -> Booking:
         """Queue ``slot``; lead a batch with ``run(batch)`` if no one else is running one."""
-        with self._cond:
+        with self._lock:
             self._queue.append(slot)
-            while self._busy and not slot.done:
-                self._cond.wait()
+            follow = self._busy
+            self._busy = True
+        if follow:
+            try:
+                slot.gate.acquire()  # until our batch ran, or the lead is ours
+            except BaseException:
+                self._abandon(slot)
+                raise
             if slot.done:
                 return slot.answer()
-            self._busy = True
+        with self._lock:
             batch, self._queue = self._queue, []
         try:
             run(batch)
@@ -72,14 +91,43 @@ class Combiner:
                     s.error = exc
             raise
         finally:
-            with self._cond:
-                for s in batch:
-                    s.done = True
-                self.batches += 1
-                self.combined += len(batch)
-                self._busy = False
-                self._cond.notify_all()
+            self._finish(slot, batch)
         return slot.answer()
+
+    def _finish(self, leader: Waiter, batch: list[Waiter]) -> None:
+        """Answer the batch's threads, and hand the lead on (or end being busy)."""
+        for s in batch:
+            s.done = True
+        with self._lock:
+            self.batches += 1
+            self.combined += len(batch)
+            nxt = self._queue[0] if self._queue else None
+            if nxt is None:
+                self._busy = False
+            else:
+                nxt.lead = True
+        for s in batch:
+            if s is not leader:
+                s.gate.release()
+        if nxt is not None:
+            nxt.gate.release()
+
+    def _abandon(self, slot: Waiter) -> None:
+        """A waiting thread was interrupted: take its reservation out of the queue if it
+        has not run; if the lead had just been handed to it, hand the lead on."""
+        with self._lock:
+            if slot.done or slot not in self._queue:
+                return  # its batch is running or ran: nothing to undo
+            self._queue.remove(slot)
+            if not slot.lead:
+                return
+            nxt = self._queue[0] if self._queue else None
+            if nxt is None:
+                self._busy = False
+            else:
+                nxt.lead = True
+        if nxt is not None:
+            nxt.gate.release()
 
 
 class GroupCommit:
