@@ -124,7 +124,8 @@ def run_demo(db_path: Path, out: TextIO | None = None, *, seed: int = 2020) -> i
         "  each working day; 20 are served a day, from the next working day, up to 60 days\n"
         "  ahead. 40-58 walk-ins arrive each working morning: 40 numbers a day, 07:30-12:00.\n"
         "  Closed 10 June for maintenance; open Saturday 13 June to catch up.\n"
-        f"  Storage: SQLite ({db_path.name}, WAL, one BEGIN IMMEDIATE transaction a booking).\n\n"
+        f"  Storage: SQLite ({db_path.name}, WAL, one BEGIN IMMEDIATE transaction a booking;\n"
+        "  bookings waiting at once in several threads would share one).\n\n"
     )
     write(f"{'date':<17}{'online':>7}{'walk-in':>9}  {'walk-ins turned away':<25}closed because\n")
     write("-" * 92 + "\n")
