@@ -221,7 +221,7 @@ class TransactionalStorage(GroupCommit, WaitlistOps, Sanctions, Lifecycle):
         event). Raises only when ``tx`` must be rolled back."""
         candidates = r.all_candidates()
         digest = r.candidates_key or candidates_digest(candidates)
-        expect_reads(tx, (r,))  # for an adapter that reads ahead (a batch's are read)
+        expect_reads(tx, (r,), candidates, digest)  # for an adapter that reads ahead
         if r.idempotency_key is not None:
             existing = tx.bookings(key=r.idempotency_key)
             if existing:

@@ -10,23 +10,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..models import Reservation
+from ..models import Candidate, Reservation
 from ._search import candidates_digest, first_read
 from .primitives import Transaction
 
 __all__ = ["expect_reads"]
 
 
-def expect_reads(tx: Transaction, reservations: Sequence[Reservation]) -> None:
+def expect_reads(
+    tx: Transaction,
+    reservations: Sequence[Reservation],
+    candidates: Sequence[Candidate] | None = None,
+    digest: str | None = None,
+) -> None:
     """Tell ``tx`` (if it reads ahead) what `_reserve_in` will read for ``reservations``:
     their keys, their ids, their citizens' bookings (when a limit counts them) and the
-    first chunk of counters the first one's search will most likely read."""
+    first chunk of counters the first one's search will most likely read (over
+    ``candidates`` and their ``digest``, when the caller has them already)."""
     expect = getattr(tx, "expect", None)
     if expect is None or not reservations:
         return
     first = reservations[0]
-    candidates = first.all_candidates()
-    digest = first.candidates_key or candidates_digest(candidates)
+    if candidates is None or digest is None:
+        candidates = first.all_candidates()
+        digest = first.candidates_key or candidates_digest(candidates)
     expect(
         keys=[r.idempotency_key for r in reservations if r.idempotency_key is not None],
         booking_ids=[r.booking_id for r in reservations],

@@ -22,8 +22,9 @@ concurrent transactions share the server's flushes. See "The crowd day".
 Reads ahead (`expect`): the engine names the reads a reservation is about to make (its
 idempotency key, the citizen's bookings, its id, the first chunk of counters); they go in
 one pipeline with ``BEGIN``, the lock and the meta, and later reads are answered from what
-came back while nothing of their kind was written since (counters are kept up to date by
-this transaction's own writes; any booking write forgets the bookings read ahead). Under
+came back while they still hold (counters are kept up to date by this transaction's own
+writes; a booking written drops the answers it could change: its id, its key, any read of
+its citizen; see ``_pg_ahead``). Under
 the office's lock no other writer can change them meanwhile, and a read transaction sees
 one snapshot, so the answers are the ones the server would give. A new booking whose id was
 read ahead as absent is inserted without waiting for an answer (``INSERT_NEW``, no ``ON
@@ -259,29 +260,27 @@ class PgTransaction:
         day: date | None = None,
     ) -> list[Booking]:
         office = self._office
-        read: tuple[Any, ...] | None = None
+        read: tuple[Any, ...] | None = None  # the answer read ahead that may serve it
+        params: Params
         if booking_id is not None:
-            read = ("id", booking_id)
+            read, name, params = ("id", booking_id), "BY_ID", (office, booking_id)
         elif key is not None:
-            read = ("key", key)
-        elif refs is not None:
-            read = ("refs", tuple(dict.fromkeys(refs)), since)
-        found = self._ahead.bookings(read) if read is not None else None
-        if found is not None:
-            return found
-        if booking_id is not None:
-            cur = self._exec("BY_ID", (office, booking_id))
-        elif key is not None:
-            cur = self._exec("BY_KEY", (office, key))
+            read, name, params = ("key", key), "BY_KEY", (office, key)
         elif refs is not None:
             unique = tuple(dict.fromkeys(refs))
             if not unique:
                 return []
-            cur = self._exec(*by_refs(office, unique, since))
+            read = ("refs", unique, since)
+            name, params = by_refs(office, unique, since)
         elif day is not None:
-            cur = self._exec("BY_DAY", (office, day))
+            name, params = "BY_DAY", (office, day)
         else:
             raise TypeError("bookings() needs booking_id, key, refs or day")
+        if read is not None:
+            found = self._ahead.bookings(read)
+            if found is not None:
+                return found
+        cur = self._exec(name, params)
         return [to_booking(r) for r in cur.fetchall()]
 
     def put_booking(self, booking: Booking, *, new: bool) -> None:

@@ -166,7 +166,7 @@ def find(
 
 #: Where a channel's next search will start, per candidate list, as the last search in
 #: this process left its pointer: a guess of the counters it reads first (`first_read`).
-_STARTS: dict[tuple[str, str], int] = {}
+_STARTS: dict[tuple[str, str], int] = {}  # by (the pointer's meta name, digest)
 
 
 def first_read(
@@ -174,7 +174,7 @@ def first_read(
 ) -> tuple[list[str], date, date] | None:
     """The scopes and days a `find` of ``channel`` over ``candidates`` will most likely read
     first (a guess for `Transaction` adapters that read ahead: a wrong one costs a read)."""
-    start = _STARTS.get((channel, digest), 0)
+    start = _STARTS.get((_HINT + channel, digest), 0)
     if start >= len(candidates):
         return None
     return _plan(candidates[start : start + CHUNK], digest, start)
@@ -193,7 +193,7 @@ def _remember(
         return
     if len(_STARTS) > 4096:
         _STARTS.clear()
-    _STARTS[(name[len(_HINT) :], digest)] = first_alive
+    _STARTS[(name, digest)] = first_alive
     value = f"{digest}:{epoch}:{first_alive}"
     if meta.get(name) != value:
         meta[name] = value
