@@ -39,6 +39,21 @@ _INSERT = "INSERT INTO booking (id, day, number) VALUES (?, ?, ?)"
 _UPDATE = "UPDATE counter SET used = used + 1 WHERE id = 1 AND used < capacity RETURNING used"
 
 
+def minimal_sqlite_book(execute: Any, booking_id: str, day: str) -> int:
+    """The minimal raw SQLite booking on a connection's ``execute``: ``BEGIN IMMEDIATE``,
+    the conditional counter ``UPDATE``, the ``INSERT``, ``COMMIT``; its number (`Full`
+    when the counter is at capacity)."""
+    execute("BEGIN IMMEDIATE")
+    row = execute(_UPDATE).fetchone()
+    if row is None:
+        execute("ROLLBACK")
+        raise Full
+    execute(_INSERT, (booking_id, day, row[0]))
+    execute("COMMIT")
+    number: int = row[0]
+    return number
+
+
 class MinimalSQLite:
     """The minimal raw SQLite booking (see the module docstring)."""
 
@@ -54,16 +69,7 @@ class MinimalSQLite:
 
     def book(self, booking_id: str) -> int:
         """One booking; its number."""
-        execute = self._conn.execute
-        execute("BEGIN IMMEDIATE")
-        row = execute(_UPDATE).fetchone()
-        if row is None:
-            execute("ROLLBACK")
-            raise Full
-        execute(_INSERT, (booking_id, self.day, row[0]))
-        execute("COMMIT")
-        number: int = row[0]
-        return number
+        return minimal_sqlite_book(self._conn.execute, booking_id, self.day)
 
     def run(self, n: int) -> float:
         """Book ``n`` times (random ids made before the timer); the seconds it took."""

@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import queue_quota as qq
-from benchmarks._baselines import _INSERT as _MINIMAL_INSERT
-from benchmarks._baselines import _UPDATE as _MINIMAL_UPDATE
-from benchmarks._baselines import Full, MinimalSQLite
+from benchmarks._baselines import MinimalSQLite, minimal_sqlite_book
 from benchmarks._harness import (
     NOW,
     SECRET,
@@ -203,13 +201,7 @@ def _sqlite_raw_job(conns: list[sqlite3.Connection], each: int) -> Job:
             clock = time.perf_counter
             for booking_id in ids:
                 t0 = clock()
-                execute("BEGIN IMMEDIATE")
-                row = execute(_MINIMAL_UPDATE).fetchone()
-                if row is None:
-                    execute("ROLLBACK")
-                    raise Full
-                execute(_MINIMAL_INSERT, (booking_id, day, row[0]))
-                execute("COMMIT")
+                minimal_sqlite_book(execute, booking_id, day)
                 lat.append(clock() - t0)
             return lat
 
