@@ -114,6 +114,8 @@ class WriteMerger:
             return None
         sql = self._shapes.get(shape)
         if sql is None:
+            if len(self._shapes) > 256:  # bounded: odd shapes (big moves) come and go
+                self._shapes.clear()
             sql = self._shapes[shape] = self._build(shape)
         values: list[Any] = []
         for name, _ in shape:
@@ -129,6 +131,4 @@ class WriteMerger:
         if len(clauses) == 1:
             return clauses[0]
         ctes = b", ".join(b"w%d AS (%s)" % (i, c) for i, c in enumerate(clauses[:-1]))
-        if len(self._shapes) > 256:
-            self._shapes.clear()
         return b"WITH " + ctes + b" " + clauses[-1]
